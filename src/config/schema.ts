@@ -1,0 +1,244 @@
+/**
+ * The configuration file's shape: the single source of truth. Types are inferred from the zod
+ * schemas; docs/configuration.md documents every key and a test keeps the two in step.
+ *
+ * Strict about our own config: unknown keys are errors, and every message names its path.
+ * Cross-field rules (timeout below interval, url vs command, unique names) live in `checkConfig`.
+ */
+import { z } from 'zod';
+import { parseDurationMs } from './duration.js';
+import { TRANSPORTS } from '../probe/types.js';
+
+/** A Prometheus-style duration (`500ms`, `30s`, `5m`), parsed to milliseconds. */
+export const Duration = z.string().transform((text, ctx) => {
+  const ms = parseDurationMs(text);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `invalid duration "${text}" (use e.g. 500ms, 30s, 5m, 1h)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+/** Target names become the `target` label: Prometheus label-value safe and readable. */
+const TargetName = z
+  .string()
+  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,62}$/, 'must be 1-63 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit');
+
+const SecretFileOrValue = {
+  /** Inline value (may use ${VAR}). */
+  credentials: z.string().min(1).optional(),
+  /** Path of a file holding the value; re-read when it changes (rotated secrets). */
+  credentials_file: z.string().min(1).optional(),
+};
+
+export const AuthorizationSchema = z.strictObject({
+  /** The scheme placed before the credentials; `Bearer` by default. */
+  type: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'must be an HTTP auth scheme such as Bearer').default('Bearer'),
+  ...SecretFileOrValue,
+});
+
+export const TlsSchema = z.strictObject({
+  ca_file: z.string().min(1).optional(),
+  cert_file: z.string().min(1).optional(),
+  key_file: z.string().min(1).optional(),
+  server_name: z.string().min(1).optional(),
+  insecure_skip_verify: z.boolean().default(false),
+});
+
+export const ExpectSchema = z.strictObject({
+  /** Minimum number of tools `tools/list` must return (all pages). */
+  min_tools: z.number().int().min(0).optional(),
+  /** Tool names that must be present. */
+  tools: z.array(z.string().min(1)).optional(),
+  /** Protocol versions the negotiated one must be among. */
+  protocol_versions: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a protocol revision such as 2025-11-25')).optional(),
+});
+
+export const CanarySchema = z.strictObject({
+  /** Tool to call after `tools/list`. */
+  tool: z.string().min(1),
+  /** Arguments passed to the tool. */
+  arguments: z.record(z.string(), z.unknown()).default({}),
+  /** The result's text content must contain this string. */
+  expect_text: z.string().optional(),
+  /** The result must not have `isError: true` (default true). */
+  expect_success: z.boolean().default(true),
+});
+
+export const TargetSchema = z.strictObject({
+  name: TargetName,
+  /** Server URL (http/https). Required unless `transport: stdio`. */
+  url: z.string().url().optional(),
+  transport: z.enum(TRANSPORTS).optional(),
+  /** stdio: the command to start. */
+  command: z.string().min(1).optional(),
+  /** stdio: its arguments. */
+  args: z.array(z.string()).default([]),
+  /** stdio: environment variables for the child (only these plus PATH/HOME/LANG are passed). */
+  env: z.record(z.string(), z.string()).default({}),
+  /** stdio: working directory of the child. */
+  cwd: z.string().min(1).optional(),
+  interval: Duration.optional(),
+  /** Cron schedule instead of an interval (6 fields allowed: seconds first). */
+  schedule: z.string().min(1).optional(),
+  timeout: Duration.optional(),
+  /** Extra HTTP headers on every request (values may use ${VAR}). */
+  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.string()).default({}),
+  authorization: AuthorizationSchema.optional(),
+  tls: TlsSchema.optional(),
+  expect: ExpectSchema.optional(),
+  canary: CanarySchema.optional(),
+  /** Largest response body read, in bytes; beyond it the probe fails with `response_too_large`. */
+  max_response_bytes: z.number().int().min(1024).optional(),
+  /** Most `tools/list` pages followed before the probe fails with `invalid_response`. */
+  max_tool_pages: z.number().int().min(1).max(10_000).optional(),
+  /** Expected max concurrent sessions (multi-agent fan-out), exported as a gauge for alerting. */
+  sessions_expected_max: z.number().int().min(1).optional(),
+  /** p99 latency objective for the server's operations, exported as a gauge for alerting. */
+  latency_slo: Duration.optional(),
+});
+
+export const DefaultsSchema = z.strictObject({
+  interval: Duration.default(30_000),
+  timeout: Duration.default(10_000),
+  transport: z.enum(TRANSPORTS).default('auto'),
+  max_response_bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  max_tool_pages: z.number().int().min(1).max(10_000).default(100),
+  latency_slo: Duration.default(2000),
+});
+
+export const ConfigSchema = z.strictObject({
+  defaults: DefaultsSchema.default(DefaultsSchema.parse({})),
+  targets: z.array(TargetSchema).default([]),
+});
+
+export type ConfigFile = z.infer<typeof ConfigSchema>;
+export type TargetFile = z.infer<typeof TargetSchema>;
+
+/** A target with defaults applied and units in its names: what probers and the scheduler use. */
+export interface TargetConfig {
+  name: string;
+  transport: (typeof TRANSPORTS)[number];
+  url?: string;
+  command?: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Set unless `schedule` is. */
+  intervalMs?: number;
+  schedule?: string;
+  timeoutMs: number;
+  headers: Record<string, string>;
+  authorization?: { type: string; credentials?: string; credentialsFile?: string };
+  tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string; insecureSkipVerify: boolean };
+  expect?: { minTools?: number; tools?: string[]; protocolVersions?: string[] };
+  canary?: { tool: string; arguments: Record<string, unknown>; expectText?: string; expectSuccess: boolean };
+  maxResponseBytes: number;
+  maxToolPages: number;
+  sessionsExpectedMax?: number;
+  latencySloSeconds: number;
+}
+
+/** The whole resolved configuration. */
+export interface Config {
+  targets: TargetConfig[];
+}
+
+/** One problem found in a config: `path: message`, the path in dotted/indexed YAML form. */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/** Formats a zod-style path (`['targets', 0, 'timeout']`) as `targets[0].timeout`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * Cross-field rules and defaults. Returns the resolved config, or every issue found.
+ * Never throws.
+ */
+export function resolveConfig(file: ConfigFile): { config?: Config; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  const d = file.defaults;
+  const targets: TargetConfig[] = [];
+  file.targets.forEach((t, i) => {
+    const at = (key: string) => `targets[${i}]${key ? `.${key}` : ''}`;
+    const issue = (key: string, message: string) => issues.push({ path: at(key), message });
+    const first = seen.get(t.name);
+    if (first !== undefined) issue('name', `duplicate target name "${t.name}" (also targets[${first}])`);
+    else seen.set(t.name, i);
+
+    const transport = t.transport ?? (t.command ? 'stdio' : d.transport);
+    if (transport === 'stdio') {
+      if (!t.command) issue('command', 'required when transport is stdio');
+      if (t.url) issue('url', 'not allowed when transport is stdio (use command and args)');
+    } else {
+      if (!t.url) issue('url', `required when transport is ${transport}`);
+      else if (!/^https?:\/\//i.test(t.url)) issue('url', 'must be an http:// or https:// URL');
+      if (t.command) issue('command', 'only allowed when transport is stdio');
+      if (t.tls && t.url && !/^https:/i.test(t.url)) issue('tls', 'only allowed with an https:// url');
+    }
+    if (t.schedule && t.interval !== undefined) issue('schedule', 'set either interval or schedule, not both');
+    const intervalMs = t.schedule ? undefined : (t.interval ?? d.interval);
+    const timeoutMs = t.timeout ?? d.timeout;
+    if (timeoutMs <= 0) issue('timeout', 'must be greater than 0');
+    if (intervalMs !== undefined && intervalMs <= 0) issue('interval', 'must be greater than 0');
+    if (intervalMs !== undefined && timeoutMs >= intervalMs) {
+      issue(t.timeout !== undefined ? 'timeout' : 'interval', `timeout (${timeoutMs}ms) must be below the interval (${intervalMs}ms)`);
+    }
+    if (t.authorization) {
+      const a = t.authorization;
+      if (a.credentials && a.credentials_file) issue('authorization', 'set either credentials or credentials_file, not both');
+      if (!a.credentials && !a.credentials_file) issue('authorization', 'needs credentials or credentials_file');
+    }
+    if (t.tls && Boolean(t.tls.cert_file) !== Boolean(t.tls.key_file)) issue('tls', 'cert_file and key_file go together');
+    if (t.authorization && Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization')) {
+      issue('headers.Authorization', 'conflicts with the authorization block; keep one');
+    }
+    targets.push({
+      name: t.name,
+      transport,
+      url: t.url,
+      command: t.command,
+      args: t.args,
+      env: t.env,
+      cwd: t.cwd,
+      intervalMs,
+      schedule: t.schedule,
+      timeoutMs,
+      headers: t.headers,
+      authorization: t.authorization && {
+        type: t.authorization.type,
+        credentials: t.authorization.credentials,
+        credentialsFile: t.authorization.credentials_file,
+      },
+      tls: t.tls && {
+        caFile: t.tls.ca_file,
+        certFile: t.tls.cert_file,
+        keyFile: t.tls.key_file,
+        serverName: t.tls.server_name,
+        insecureSkipVerify: t.tls.insecure_skip_verify,
+      },
+      expect: t.expect && { minTools: t.expect.min_tools, tools: t.expect.tools, protocolVersions: t.expect.protocol_versions },
+      canary: t.canary && {
+        tool: t.canary.tool,
+        arguments: t.canary.arguments,
+        expectText: t.canary.expect_text,
+        expectSuccess: t.canary.expect_success,
+      },
+      maxResponseBytes: t.max_response_bytes ?? d.max_response_bytes,
+      maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
+      sessionsExpectedMax: t.sessions_expected_max,
+      latencySloSeconds: (t.latency_slo ?? d.latency_slo) / 1000,
+    });
+  });
+  return issues.length > 0 ? { issues } : { config: { targets }, issues };
+}

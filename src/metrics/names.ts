@@ -1,0 +1,168 @@
+/**
+ * Every metric mcpwatch exposes: name, type, help and labels. The metrics contract of DESIGN.md
+ * in code; docs/metrics.md, alerts and dashboards are checked against this list by tests.
+ */
+
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+export interface MetricDef {
+  name: string;
+  type: MetricType;
+  help: string;
+  labels: readonly string[];
+  buckets?: readonly number[];
+}
+
+/**
+ * OTel MCP semconv advised buckets (seconds) plus finer ones below 10 ms, where loopback and
+ * in-cluster MCP calls live.
+ */
+export const OPERATION_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300,
+] as const;
+
+/** Session durations: from a second-long sub-agent call to a day-long interactive session. */
+export const SESSION_BUCKETS_SECONDS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400] as const;
+
+/** Schedule lag: how late a probe started against its slot. */
+export const LAG_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+const def = <T extends MetricDef>(m: T): T => m;
+
+export const METRICS = {
+  probeSuccess: def({ name: 'mcp_probe_success', type: 'gauge', help: 'Whether the last probe of the target succeeded (1) or failed (0).', labels: ['target'] }),
+  probeDuration: def({ name: 'mcp_probe_duration_seconds', type: 'gauge', help: 'Total duration of the last probe, in seconds.', labels: ['target'] }),
+  probePhaseDuration: def({
+    name: 'mcp_probe_phase_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of each phase of the last probe, in seconds.',
+    labels: ['target', 'phase'],
+  }),
+  probesTotal: def({ name: 'mcp_probes_total', type: 'counter', help: 'Probes run, by result.', labels: ['target', 'result'] }),
+  probeFailuresTotal: def({ name: 'mcp_probe_failures_total', type: 'counter', help: 'Failed probes, by reason.', labels: ['target', 'reason'] }),
+  probeConsecutiveFailures: def({
+    name: 'mcp_probe_consecutive_failures',
+    type: 'gauge',
+    help: 'Failed probes in a row (0 after a success).',
+    labels: ['target'],
+  }),
+  probeLastSuccess: def({
+    name: 'mcp_probe_last_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful probe, in seconds.',
+    labels: ['target'],
+  }),
+  probeHttpStatus: def({
+    name: 'mcp_probe_http_status_code',
+    type: 'gauge',
+    help: 'Last HTTP status code seen by the probe (0 for stdio or no answer).',
+    labels: ['target'],
+  }),
+  probeTlsExpiry: def({
+    name: 'mcp_probe_tls_cert_expiry_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time when the earliest peer certificate expires, in seconds.',
+    labels: ['target'],
+  }),
+  clientOperationDuration: def({
+    name: 'mcp_client_operation_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of MCP operations made by the prober, in seconds (OTel mcp.client.operation.duration).',
+    labels: ['target', 'mcp_method_name', 'error_type', 'mcp_protocol_version', 'network_transport'],
+    buckets: OPERATION_BUCKETS_SECONDS,
+  }),
+  serverInfo: def({
+    name: 'mcp_server_info',
+    type: 'gauge',
+    help: 'What answered the last successful handshake; always 1.',
+    labels: ['target', 'server_name', 'server_version', 'protocol_version', 'transport'],
+  }),
+  serverTools: def({ name: 'mcp_server_tools', type: 'gauge', help: 'Number of tools the server lists (all pages).', labels: ['target'] }),
+  serverToolListInfo: def({
+    name: 'mcp_server_tool_list_info',
+    type: 'gauge',
+    help: 'Stable hash of the tool list (names, descriptions, schemas); always 1.',
+    labels: ['target', 'hash'],
+  }),
+  serverToolListChanges: def({
+    name: 'mcp_server_tool_list_changes_total',
+    type: 'counter',
+    help: 'Times the tool list changed since the previous probe.',
+    labels: ['target'],
+  }),
+
+  // Inside the server: scraped from its own metrics or measured by the proxy.
+  serverSessionsActive: def({ name: 'mcp_server_sessions_active', type: 'gauge', help: 'Open MCP sessions on the server.', labels: ['target'] }),
+  serverSessionsExpectedMax: def({
+    name: 'mcp_server_sessions_expected_max',
+    type: 'gauge',
+    help: 'Expected maximum concurrent sessions (multi-agent fan-out), from config.',
+    labels: ['target'],
+  }),
+  serverToolCallsActive: def({ name: 'mcp_server_tool_calls_active', type: 'gauge', help: 'Tool calls executing on the server now.', labels: ['target'] }),
+  serverOperationDuration: def({
+    name: 'mcp_server_operation_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of MCP operations handled by the server, in seconds (OTel mcp.server.operation.duration).',
+    labels: ['target', 'mcp_method_name', 'error_type'],
+    buckets: OPERATION_BUCKETS_SECONDS,
+  }),
+  serverSessionDuration: def({
+    name: 'mcp_server_session_duration_seconds',
+    type: 'histogram',
+    help: 'Duration of MCP sessions on the server, in seconds (OTel mcp.server.session.duration).',
+    labels: ['target'],
+    buckets: SESSION_BUCKETS_SECONDS,
+  }),
+  serverLatencySlo: def({
+    name: 'mcp_server_latency_slo_seconds',
+    type: 'gauge',
+    help: 'The p99 latency objective for the server operations, in seconds, from config.',
+    labels: ['target'],
+  }),
+  internalScrapeSuccess: def({
+    name: 'mcp_internal_scrape_success',
+    type: 'gauge',
+    help: 'Whether the last scrape of the server own metrics worked (1) or not (0).',
+    labels: ['target'],
+  }),
+
+  // The sidecar itself.
+  configLastReloadSuccessful: def({
+    name: 'mcpwatch_config_last_reload_successful',
+    type: 'gauge',
+    help: 'Whether the last configuration reload attempt succeeded (1) or not (0).',
+    labels: [],
+  }),
+  configLastReloadSuccessTimestamp: def({
+    name: 'mcpwatch_config_last_reload_success_timestamp_seconds',
+    type: 'gauge',
+    help: 'Unix time of the last successful configuration reload, in seconds.',
+    labels: [],
+  }),
+  scheduleLag: def({
+    name: 'mcpwatch_probe_schedule_lag_seconds',
+    type: 'histogram',
+    help: 'How late probes started against their scheduled time, in seconds.',
+    labels: [],
+    buckets: LAG_BUCKETS_SECONDS,
+  }),
+  probesSkippedTotal: def({
+    name: 'mcpwatch_probes_skipped_total',
+    type: 'counter',
+    help: 'Scheduled probes skipped because the previous probe of the target was still running.',
+    labels: ['target'],
+  }),
+  internalErrorsTotal: def({
+    name: 'mcpwatch_internal_errors_total',
+    type: 'counter',
+    help: 'Unexpected internal errors caught at a loop boundary.',
+    labels: ['component'],
+  }),
+  targetsConfigured: def({ name: 'mcpwatch_targets', type: 'gauge', help: 'Targets in the running configuration.', labels: [] }),
+} as const satisfies Record<string, MetricDef>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** Every metric family name mcpwatch can expose (histograms as their base name). */
+export const METRIC_NAMES: readonly string[] = Object.values(METRICS).map((m) => m.name);

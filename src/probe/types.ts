@@ -1,0 +1,117 @@
+/**
+ * The prober's contract: what a probe produces and the closed sets its labels come from.
+ * Every other room (metrics, server, schedule, cli, telemetry) builds on these types.
+ */
+
+/** Phases of one probe, each timed separately; label values of `mcp_probe_phase_duration_seconds`. */
+export const PHASES = ['dns', 'connect', 'tls', 'handshake', 'tools_list', 'tool_call', 'close'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Why a probe failed: a closed set, label values of `mcp_probe_failures_total`. */
+export const FAILURE_REASONS = [
+  'timeout',
+  'dns',
+  'connect',
+  'tls',
+  'http_status',
+  'auth',
+  'session',
+  'unsupported_version',
+  'protocol_error',
+  'invalid_response',
+  'response_too_large',
+  'assertion',
+  'internal',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** Transports a probe can speak; `auto` resolves to one of the others at probe time. */
+export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'stdio'] as const;
+export type TransportName = (typeof TRANSPORTS)[number];
+export type ResolvedTransport = Exclude<TransportName, 'auto'>;
+
+/** The two protocol eras: `legacy` = initialize handshake (2024-11-05 … 2025-11-25), `modern` = 2026-07-28 stateless. */
+export type ProtocolEra = 'legacy' | 'modern';
+
+/** One tool as listed by the server, kept for hashing and drift reports. */
+export interface ToolSummary {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema?: unknown;
+  outputSchema?: unknown;
+  annotations?: unknown;
+}
+
+/** One MCP operation the probe made, for `mcp_client_operation_duration_seconds` and spans. */
+export interface OperationRecord {
+  /** JSON-RPC method, e.g. `initialize`, `server/discover`, `tools/list`, `tools/call`. */
+  method: string;
+  durationSeconds: number;
+  /** Absent on success; a JSON-RPC code as a string, `tool_error`, or a failure reason. */
+  errorType?: string;
+  /** Tool name for `tools/call`. */
+  toolName?: string;
+}
+
+/** One `expect`/canary check, reported on its own (Gatus style). */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+/** What answered, as far as the handshake told. */
+export interface ServerIdentity {
+  name: string;
+  version: string;
+  protocolVersion: string;
+  transport: ResolvedTransport;
+  era: ProtocolEra;
+}
+
+/** How the tool list differs from the previous successful listing. */
+export interface ToolListDiff {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/**
+ * The outcome of one probe. A failure is data, never an exception: `success` false with a
+ * `reason` from the closed set and a human `message` (already free of secrets).
+ */
+export interface ProbeResult {
+  target: string;
+  success: boolean;
+  reason?: FailureReason;
+  /** Human-readable cause; logs and debug output only, never a label. Contains no secrets. */
+  message?: string;
+  /** Unix time in milliseconds when the probe started. */
+  startedAtMs: number;
+  durationSeconds: number;
+  /** Seconds spent per phase; absent phases did not happen. */
+  phases: Partial<Record<Phase, number>>;
+  /** Last HTTP status seen; 0 for stdio or no answer. */
+  httpStatus: number;
+  /** Earliest peer certificate `notAfter`, unix seconds, when TLS was used. */
+  tlsCertExpirySeconds?: number;
+  server?: ServerIdentity;
+  /** All tools, every page, in server order. */
+  tools?: ToolSummary[];
+  /** Stable hash of the tool list (see probe/tool-hash.ts); present when `tools` is. */
+  toolListHash?: string;
+  operations: OperationRecord[];
+  checks: CheckResult[];
+  /** Timestamped lines describing the probe step by step, for `/probe?debug=true` and `probe` CLI. */
+  log: string[];
+}
+
+/**
+ * State a target's probes carry from one probe to the next (owned by the scheduler, per target):
+ * the era learned from the last success, so a probe skips version discovery round trips.
+ */
+export interface ProbeMemory {
+  transport?: ResolvedTransport;
+  era?: ProtocolEra;
+}
