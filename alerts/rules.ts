@@ -1,0 +1,305 @@
+/**
+ * The mcpwatch Prometheus rules as plain data, built from an `AlertsConfig`. The YAML rule file
+ * (alerts/generate.ts) and the Kubernetes PrometheusRule are both rendered from `buildRuleGroups`,
+ * so this module has no side effects and imports nothing but the config.
+ *
+ * Only PromQL that Prometheus 2.42 accepts and Prometheus 3 evaluates the same way: no
+ * `holt_winters`, and no matching on integer `le` values (Prometheus 3 writes `le="1.0"`); the
+ * latency objective is applied with histogram_quantile instead (see `sloRules`).
+ */
+import { runbookUrl, SEVERITIES, type AlertsConfig, type Severity } from './config.js';
+
+/** A Prometheus recording rule. */
+export interface RecordingRule {
+  record: string;
+  expr: string;
+  labels?: Record<string, string>;
+}
+
+/** A Prometheus alerting rule; `severity` is always set, and the three annotations always present. */
+export interface AlertingRule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels: { severity: Severity } & Record<string, string>;
+  annotations: { summary: string; description: string; runbook_url: string };
+}
+
+/** A rule group as it appears under `groups:` of a rule file (and `spec.groups` of a PrometheusRule). */
+export interface RuleGroup {
+  name: string;
+  interval?: string;
+  rules: Array<RecordingRule | AlertingRule>;
+}
+
+/** Recording rule names, `level:metric:operations`, derived from the configured windows. */
+export function recordingNames(config: AlertsConfig) {
+  const lat = config.probeLatency;
+  const op = 'mcp_server_operation_duration_seconds';
+  return {
+    probeAvg: `target:mcp_probe_duration_seconds:avg${lat.avgWindow}`,
+    probeBaseline: `target:mcp_probe_duration_seconds:avg${lat.avgWindow}_median${lat.baselineWindow}`,
+    bucketRate: (w: string) => `target:${op}_bucket:rate${w}`,
+    countRate: (w: string) => `target:${op}_count:rate${w}`,
+    quantile: `target:${op}:${quantileName(config.slo.objective)}_${config.slo.window}`,
+  };
+}
+
+const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+
+/** Seconds in a Prometheus duration (`1h30m`); throws on anything else. */
+export function durationSeconds(d: string): number {
+  if (!DURATION.test(d)) throw new Error(`invalid Prometheus duration: ${JSON.stringify(d)}`);
+  let total = 0;
+  for (const m of d.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  return total;
+}
+
+/** `p99` for 0.99, `p99_9` for 0.999: a quantile as a metric-name-safe word. */
+function quantileName(q: number): string {
+  return `p${num(q * 100).replace('.', '_')}`;
+}
+
+/** A number as PromQL and templates print it, without float noise (0.856, not 0.8559999999999999). */
+function num(x: number): string {
+  return String(Number(x.toPrecision(12)));
+}
+
+function validate(c: AlertsConfig): void {
+  const problems: string[] = [];
+  const durations: Array<[string, string]> = [
+    ['probeFailing.for', c.probeFailing.for],
+    ['watchDown.for', c.watchDown.for],
+    ['probeLatency.avgWindow', c.probeLatency.avgWindow],
+    ['probeLatency.baselineWindow', c.probeLatency.baselineWindow],
+    ['probeLatency.baselineOffset', c.probeLatency.baselineOffset],
+    ['probeLatency.for', c.probeLatency.for],
+    ['sessions.for', c.sessions.for],
+    ['slo.window', c.slo.window],
+    ['slo.for', c.slo.for],
+    ['tls.for', c.tls.for],
+    ['toolList.window', c.toolList.window],
+    ['internalScrape.for', c.internalScrape.for],
+    ...c.slo.burnWindows.flatMap((b, i): Array<[string, string]> => [
+      [`slo.burnWindows[${i}].long`, b.long],
+      [`slo.burnWindows[${i}].short`, b.short],
+      [`slo.burnWindows[${i}].for`, b.for],
+    ]),
+  ];
+  if (c.evaluationInterval !== undefined) durations.push(['evaluationInterval', c.evaluationInterval]);
+  for (const [path, d] of durations) if (!DURATION.test(d)) problems.push(`${path}: invalid duration ${JSON.stringify(d)}`);
+  if (!Number.isInteger(c.probeFailing.consecutiveFailures) || c.probeFailing.consecutiveFailures < 1) {
+    problems.push('probeFailing.consecutiveFailures: must be an integer >= 1');
+  }
+  if (!(c.probeLatency.ratio > 1)) problems.push('probeLatency.ratio: must be > 1');
+  if (!(c.probeLatency.floorSeconds >= 0)) problems.push('probeLatency.floorSeconds: must be >= 0');
+  if (!(c.sessions.overrunRatio > 0)) problems.push('sessions.overrunRatio: must be > 0');
+  if (!(c.slo.objective > 0 && c.slo.objective < 1)) problems.push('slo.objective: must be between 0 and 1');
+  if (!(c.slo.minOperations >= 0)) problems.push('slo.minOperations: must be >= 0');
+  c.slo.burnWindows.forEach((b, i) => {
+    if (!(b.factor * (1 - c.slo.objective) < 1)) problems.push(`slo.burnWindows[${i}].factor: factor x error budget must be < 1`);
+    if (!SEVERITIES.includes(b.severity)) problems.push(`slo.burnWindows[${i}].severity: must be one of ${SEVERITIES.join(', ')}`);
+  });
+  if (!(c.tls.criticalDays < c.tls.warningDays)) problems.push('tls.criticalDays: must be below tls.warningDays');
+  if (!c.runbookUrlPattern.includes('{anchor}')) problems.push('runbookUrlPattern: must contain {anchor}');
+  if (problems.length > 0) throw new Error(`invalid alerts config:\n${problems.join('\n')}`);
+}
+
+/**
+ * The rule groups for a config: recording rules first, then alerts. Pure: same config, same
+ * output, no I/O. Throws an Error listing every problem if the config is invalid.
+ */
+export function buildRuleGroups(config: AlertsConfig): RuleGroup[] {
+  validate(config);
+  const interval = config.evaluationInterval === undefined ? {} : { interval: config.evaluationInterval };
+  return [
+    { name: 'mcpwatch.rules', ...interval, rules: [...probeRecordingRules(config), ...sloRecordingRules(config)] },
+    { name: 'mcpwatch.alerts', ...interval, rules: alertRules(config) },
+  ];
+}
+
+/** Every window the SLO rules read a rate over, in first-use order without repeats. */
+function sloWindows(c: AlertsConfig): string[] {
+  return [...new Set([c.slo.window, ...c.slo.burnWindows.flatMap((b) => [b.short, b.long])])];
+}
+
+function probeRecordingRules(c: AlertsConfig): RecordingRule[] {
+  const n = recordingNames(c);
+  const lat = c.probeLatency;
+  return [
+    {
+      record: n.probeAvg,
+      expr: `avg_over_time(mcp_probe_duration_seconds{${c.selector}}[${lat.avgWindow}])`,
+    },
+    {
+      // The median ignores an incident shorter than half the window; the offset keeps the
+      // current hour out entirely. The `and` leaves no baseline (so no alert) until the target
+      // has data reaching back to the start of the window.
+      record: n.probeBaseline,
+      expr: [
+        `quantile_over_time(0.5, ${n.probeAvg}[${lat.baselineWindow}] offset ${lat.baselineOffset})`,
+        `and`,
+        `present_over_time(${n.probeAvg}[${lat.baselineOffset}] offset ${lat.baselineWindow})`,
+      ].join('\n'),
+    },
+  ];
+}
+
+function sloRecordingRules(c: AlertsConfig): RecordingRule[] {
+  const n = recordingNames(c);
+  const op = 'mcp_server_operation_duration_seconds';
+  // `without` keeps whatever target labels the scrape adds (namespace, pod, instance).
+  const drop = 'without (mcp_method_name, error_type)';
+  const windows = sloWindows(c);
+  return [
+    ...windows.map((w) => ({ record: n.bucketRate(w), expr: `sum ${drop} (rate(${op}_bucket{${c.selector}}[${w}]))` })),
+    ...windows.map((w) => ({ record: n.countRate(w), expr: `sum ${drop} (rate(${op}_count{${c.selector}}[${w}]))` })),
+    { record: n.quantile, expr: `histogram_quantile(${num(c.slo.objective)}, ${n.bucketRate(c.slo.window)})` },
+  ];
+}
+
+function alertRules(c: AlertsConfig): AlertingRule[] {
+  const n = recordingNames(c);
+  const sel = c.selector;
+  const slo = `mcp_server_latency_slo_seconds{${sel}}`;
+  const withFor = (d: string) => (durationSeconds(d) > 0 ? { for: d } : {});
+  const annotations = (alert: string, summary: string, description: string) => ({
+    summary,
+    description,
+    runbook_url: runbookUrl(c, alert),
+  });
+  const lat = c.probeLatency;
+  const overrunPercent = num((c.sessions.overrunRatio - 1) * 100);
+  const budget = 1 - c.slo.objective;
+
+  const rules: AlertingRule[] = [
+    {
+      alert: 'MCPProbeFailing',
+      expr: `mcp_probe_consecutive_failures{${sel}} >= ${c.probeFailing.consecutiveFailures}`,
+      ...withFor(c.probeFailing.for),
+      labels: { severity: 'critical' },
+      annotations: annotations(
+        'MCPProbeFailing',
+        'MCP server {{ $labels.target }} fails its probes.',
+        'Target {{ $labels.target }} failed its last {{ $value }} probes in a row (mcpwatch {{ $labels.instance }}).',
+      ),
+    },
+    {
+      // One rule (the linter rejects two with the same name and labels): `up == 0` names the
+      // sidecar that cannot be scraped, `absent` covers the one that vanished from discovery.
+      alert: 'MCPWatchDown',
+      expr: `up{${sel}} == 0\nor\nabsent(up{${sel}})`,
+      ...withFor(c.watchDown.for),
+      labels: { severity: 'critical' },
+      annotations: annotations(
+        'MCPWatchDown',
+        'mcpwatch is down{{ if $labels.instance }} at {{ $labels.instance }}{{ end }}.',
+        '{{ if $labels.instance }}Prometheus cannot scrape mcpwatch at {{ $labels.instance }} (up = {{ $value }})' +
+          `{{ else }}Prometheus has no up series for ${sel.replaceAll('"', "'")} (absent = {{ $value }}){{ end }}: ` +
+          'the MCP servers it watches are not probed.',
+      ),
+    },
+    {
+      alert: 'MCPProbeLatencyHigh',
+      expr: [
+        `${n.probeAvg} > ${num(lat.ratio)} * ${n.probeBaseline}`,
+        `and`,
+        `${n.probeAvg} > ${num(lat.floorSeconds)}`,
+      ].join('\n'),
+      ...withFor(lat.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPProbeLatencyHigh',
+        'Probes of MCP server {{ $labels.target }} are slow.',
+        `Probes of {{ $labels.target }} took {{ $value | humanizeDuration }} on average over ${lat.avgWindow}, ` +
+          `over ${num(lat.ratio)}x the target's own baseline (median over ${lat.baselineWindow}, ${lat.baselineOffset} ago).`,
+      ),
+    },
+    {
+      alert: 'MCPSessionsOverrun',
+      expr: `mcp_server_sessions_active{${sel}} > ${num(c.sessions.overrunRatio)} * (mcp_server_sessions_expected_max{${sel}} > 0)`,
+      ...withFor(c.sessions.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPSessionsOverrun',
+        'MCP server {{ $labels.target }} has more sessions than expected.',
+        `{{ $labels.target }} has {{ $value }} open MCP sessions, over ${overrunPercent} % above its expected maximum (mcp_server_sessions_expected_max).`,
+      ),
+    },
+    {
+      alert: 'MCPLatencySLOBreach',
+      expr: [
+        `${n.quantile} > ${slo}`,
+        `and`,
+        `${n.countRate(c.slo.window)} * ${num(durationSeconds(c.slo.window))} >= ${num(c.slo.minOperations)}`,
+      ].join('\n'),
+      ...withFor(c.slo.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPLatencySLOBreach',
+        'MCP server {{ $labels.target }} is slower than its latency objective.',
+        `The ${quantileName(c.slo.objective)} latency of {{ $labels.target }} operations over ${c.slo.window} is ` +
+          '{{ $value | humanizeDuration }}, above its objective (mcp_server_latency_slo_seconds).',
+      ),
+    },
+    ...c.slo.burnWindows.map((b): AlertingRule => {
+      // Burning faster than `factor` means more than factor x budget of the operations were slower
+      // than the objective, i.e. the (1 - factor x budget) quantile is above the objective. Exact
+      // when the objective is a bucket bound, linear interpolation inside the bucket otherwise.
+      const q = num(1 - b.factor * budget);
+      const over = (w: string) => `histogram_quantile(${q}, ${n.bucketRate(w)}) > ${slo}`;
+      const badPercent = num(b.factor * budget * 100);
+      return {
+        alert: 'MCPLatencyBudgetBurn',
+        expr: [over(b.long), 'and', over(b.short), 'and', `${n.countRate(b.long)} * ${num(durationSeconds(b.long))} >= ${num(c.slo.minOperations)}`].join('\n'),
+        ...withFor(b.for),
+        labels: { severity: b.severity, long_window: b.long, short_window: b.short },
+        annotations: annotations(
+          'MCPLatencyBudgetBurn',
+          'MCP server {{ $labels.target }} burns its latency error budget fast.',
+          `{{ $labels.target }} burns its latency error budget ${num(b.factor)}x too fast: over ${badPercent} % of operations ` +
+            `in the last ${b.long} and ${b.short} were slower than the objective (the ${num(Number(q) * 100)}th percentile over ${b.long} is {{ $value | humanizeDuration }}).`,
+        ),
+      };
+    }),
+    ...(['warning', 'critical'] as const).map((severity): AlertingRule => {
+      const days = severity === 'critical' ? c.tls.criticalDays : c.tls.warningDays;
+      return {
+        alert: 'MCPTLSCertExpiringSoon',
+        // `> 0`: targets without TLS export no expiry, or 0; neither may alert.
+        expr: `(mcp_probe_tls_cert_expiry_timestamp_seconds{${sel}} > 0) - time() < ${num(days * 86400)}`,
+        ...withFor(c.tls.for),
+        labels: { severity },
+        annotations: annotations(
+          'MCPTLSCertExpiringSoon',
+          'The TLS certificate of MCP server {{ $labels.target }} expires soon.',
+          `The TLS certificate of {{ $labels.target }} expires in {{ $value | humanizeDuration }} (alert below ${num(days)} days).`,
+        ),
+      };
+    }),
+    {
+      alert: 'MCPToolListChanged',
+      expr: `increase(mcp_server_tool_list_changes_total{${sel}}[${c.toolList.window}]) > 0`,
+      labels: { severity: 'info' },
+      annotations: annotations(
+        'MCPToolListChanged',
+        'The tool list of MCP server {{ $labels.target }} changed.',
+        `The tool list of {{ $labels.target }} changed (about {{ printf "%.0f" $value }} time(s) in the last ${c.toolList.window}): agents now see different tools.`,
+      ),
+    },
+    {
+      alert: 'MCPInternalScrapeFailing',
+      expr: `mcp_internal_scrape_success{${sel}} == 0`,
+      ...withFor(c.internalScrape.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPInternalScrapeFailing',
+        'mcpwatch cannot read the metrics of MCP server {{ $labels.target }}.',
+        'mcpwatch cannot scrape the own metrics of {{ $labels.target }} (mcp_internal_scrape_success = {{ $value }}): ' +
+          'its sessions and server latency are unknown, so their alerts cannot fire.',
+      ),
+    },
+  ];
+  return rules;
+}
