@@ -114,4 +114,5 @@ export interface ProbeResult {
 export interface ProbeMemory {
   transport?: ResolvedTransport;
   era?: ProtocolEra;
+  protocolVersion?: string;
 }

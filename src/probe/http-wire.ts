@@ -1,0 +1,210 @@
+/**
+ * The HTTP layer under one probe: a fresh undici Agent whose connector times DNS, TCP and TLS,
+ * reads the peer certificate, and a `fetch` for the MCP SDK's transports that records every
+ * status, bounds every body, and never lets a connection outlive the probe.
+ *
+ * Why a fresh Agent per probe: connection-level faults (refused, reset, TLS) and connection
+ * phase timings are only visible on new connections. See ../../docs/metrics.md.
+ */
+import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
+import type { Socket } from 'node:net';
+import { Agent, buildConnector, fetch as undiciFetch, Response } from 'undici';
+import type { TargetConfig } from '../config/schema.js';
+
+/** What the wire saw during one probe; read by classify() and the recorder. */
+export interface WireObservations {
+  /** Last HTTP status received (0: none yet). */
+  lastStatus: number;
+  /** Response headers of the last non-2xx answer, lower-cased names (for auth challenges). */
+  lastErrorHeaders?: Record<string, string>;
+  /** First connection's phases, seconds. */
+  dnsSeconds?: number;
+  connectSeconds?: number;
+  tlsSeconds?: number;
+  /** Earliest `notAfter` in the peer chain, unix seconds. */
+  certExpirySeconds?: number;
+  /** A body grew past the limit. */
+  tooLarge: boolean;
+  /** The first connection-level error (DNS, TCP, TLS), as Node raised it. */
+  connectError?: NodeJS.ErrnoException;
+  /** Which phase the connection error happened in. */
+  connectErrorPhase?: 'dns' | 'connect' | 'tls';
+  /** Requests made, in order: method and status (debug log). */
+  requests: Array<{ method: string; status: number; ms: number }>;
+}
+
+/** Thrown into a body stream when it exceeds `maxResponseBytes`. */
+export class ResponseTooLargeError extends Error {
+  readonly code = 'MCPWATCH_RESPONSE_TOO_LARGE';
+  constructor(limit: number) {
+    super(`response body exceeded ${limit} bytes`);
+  }
+}
+
+export interface ProbeWire {
+  fetch: (url: string | URL, init?: RequestInit) => Promise<Response>;
+  observations: WireObservations;
+  /** Destroys every socket of this probe. Never throws. */
+  close(): Promise<void>;
+}
+
+/** Reads a TLS file named in config; the error names the key, never the content. */
+function readTlsFile(path: string | undefined, key: string): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
+
+function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefined): number | undefined {
+  let earliest: number | undefined;
+  const seen = new Set<unknown>();
+  let c = cert as DetailedPeerCertificate | undefined;
+  while (c && !seen.has(c) && c.valid_to) {
+    seen.add(c);
+    const t = Date.parse(c.valid_to) / 1000;
+    if (Number.isFinite(t) && (earliest === undefined || t < earliest)) earliest = t;
+    c = c.issuerCertificate;
+  }
+  return earliest;
+}
+
+/**
+ * Builds the wire for one probe of `target`. `signal` aborts every request of the probe.
+ * Throws only for local config problems (unreadable TLS files).
+ */
+export function createProbeWire(target: TargetConfig, signal: AbortSignal): ProbeWire {
+  const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [] };
+  const tls = target.tls;
+  const connectTimeout = Math.max(1, target.timeoutMs);
+  const baseConnect = buildConnector({
+    timeout: connectTimeout,
+    ca: readTlsFile(tls?.caFile, 'ca_file'),
+    cert: readTlsFile(tls?.certFile, 'cert_file'),
+    key: readTlsFile(tls?.keyFile, 'key_file'),
+    servername: tls?.serverName,
+    rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
+  } as buildConnector.BuildOptions);
+  let first = true;
+
+  const connect: buildConnector.connector = (opts, callback) => {
+    const isFirst = first;
+    first = false;
+    const t0 = performance.now();
+    let tLookup: number | undefined;
+    let tConnect: number | undefined;
+    let phase: 'dns' | 'connect' | 'tls' = opts.hostname && /^[\d.]+$|:/.test(opts.hostname) ? 'connect' : 'dns';
+    const socket = baseConnect(opts, (err, sock) => {
+      if (err) {
+        if (!obs.connectError) {
+          obs.connectError = err as NodeJS.ErrnoException;
+          obs.connectErrorPhase = phase;
+        }
+      } else if (isFirst) {
+        const tEnd = performance.now();
+        const tcpEnd = tConnect ?? tEnd;
+        const lookupEnd = tLookup ?? t0;
+        obs.dnsSeconds = (lookupEnd - t0) / 1000;
+        obs.connectSeconds = (tcpEnd - lookupEnd) / 1000;
+        if (opts.protocol === 'https:') obs.tlsSeconds = (tEnd - tcpEnd) / 1000;
+      }
+      if (err) callback(err, null);
+      else callback(null, sock as Socket);
+    }) as unknown as Socket; // undici's connector returns the socket; its typings say void
+    socket.once('lookup', (err: Error | null) => {
+      tLookup = performance.now();
+      if (!err) phase = 'connect';
+    });
+    socket.once('connect', () => {
+      tConnect = performance.now();
+      phase = opts.protocol === 'https:' ? 'tls' : 'connect';
+    });
+    socket.once('secureConnect', () => {
+      // Later connections resume the TLS session and carry no certificate: read it on the first.
+      const cert = (socket as TLSSocket).getPeerCertificate?.(true);
+      const expiry = earliestExpiry(cert);
+      if (expiry !== undefined && (obs.certExpirySeconds === undefined || expiry < obs.certExpirySeconds)) {
+        obs.certExpirySeconds = expiry;
+      }
+    });
+    return socket;
+  };
+
+  const agent = new Agent({
+    connect,
+    connections: 4,
+    pipelining: 1,
+    keepAliveTimeout: connectTimeout,
+    headersTimeout: connectTimeout,
+    bodyTimeout: connectTimeout,
+  });
+
+  const limit = target.maxResponseBytes;
+  const limitBody = (body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> => {
+    let seen = 0;
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          seen += chunk.byteLength;
+          if (seen > limit) {
+            obs.tooLarge = true;
+            controller.error(new ResponseTooLargeError(limit));
+            return;
+          }
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+  };
+
+  const probeFetch = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+    // The SDK opens a standalone GET event stream after `initialized` for server-initiated
+    // messages. A one-shot probe never reads it; answering 405 locally (as a server without
+    // the stream would) saves a connection and a request per probe. Legacy SSE's GET asks
+    // for the stream explicitly and is not affected: it is made by the SSE transport with
+    // `accept: text/event-stream` only and no session header.
+    if (method === 'GET' && headers.has('mcp-session-id')) {
+      return new Response(null, { status: 405, statusText: 'Method Not Allowed (not needed by a probe)' });
+    }
+    const signals = [signal, init.signal].filter((s): s is AbortSignal => Boolean(s));
+    const t0 = performance.now();
+    const res = await undiciFetch(url, {
+      ...(init as object),
+      headers,
+      signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+      dispatcher: agent,
+      redirect: 'manual',
+    } as unknown as Parameters<typeof undiciFetch>[1]);
+    obs.lastStatus = res.status;
+    obs.requests.push({ method, status: res.status, ms: performance.now() - t0 });
+    if (res.status >= 400) {
+      obs.lastErrorHeaders = Object.fromEntries([...res.headers].map(([k, v]) => [k.toLowerCase(), v]));
+    }
+    const declared = Number(res.headers.get('content-length'));
+    if (Number.isFinite(declared) && declared > limit) {
+      obs.tooLarge = true;
+      await res.body?.cancel().catch(() => {});
+      throw new ResponseTooLargeError(limit);
+    }
+    if (!res.body) return res;
+    return new Response(limitBody(res.body as ReadableStream<Uint8Array>), {
+      status: res.status,
+      statusText: res.statusText,
+      headers: res.headers,
+    });
+  };
+
+  return {
+    fetch: probeFetch as unknown as ProbeWire['fetch'],
+    observations: obs,
+    async close() {
+      await agent.destroy().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The one place that touches the MCP SDK's client: builds a transport for a target, runs the
+ * handshake in the right era, lists tools, calls a tool, and ends the session. A protocol change
+ * in the SDK touches this file only.
+ *
+ * Built on `@modelcontextprotocol/client` (v2): the v1 package cannot speak 2026-07-28.
+ */
+import { Client, StreamableHTTPClientTransport, SSEClientTransport } from '@modelcontextprotocol/client';
+import type { Transport, CallToolResult } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import type { ProbeMemory, ProtocolEra, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
+
+export const CLIENT_INFO = { name: 'mcpwatch', version: '0.1.0' } as const;
+
+/** Environment variables a stdio child inherits when the target sets none of its own. */
+const STDIO_INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
+
+export interface McpConnection {
+  client: Client;
+  transport: Transport;
+  kind: ResolvedTransport;
+  /** PID of a stdio child, to make sure it is gone after close. */
+  pid?: number;
+}
+
+export interface HttpTransportOptions {
+  url: string;
+  headers: Record<string, string>;
+  fetch: (url: string | URL, init?: RequestInit) => Promise<Response>;
+}
+
+export interface StdioTransportOptions {
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  /** Collects the child's stderr (bounded by the caller). */
+  onStderr: (chunk: string) => void;
+}
+
+/** Builds an SDK transport. Never performs I/O. */
+export function createTransport(
+  kind: ResolvedTransport,
+  opts: HttpTransportOptions | StdioTransportOptions,
+): { transport: Transport; stdio?: StdioClientTransport } {
+  if (kind === 'stdio') {
+    const o = opts as StdioTransportOptions;
+    const env: Record<string, string> = {};
+    // A minimal environment: the child must not inherit mcpwatch's own secrets.
+    for (const key of STDIO_INHERITED_ENV) {
+      const v = process.env[key];
+      if (v !== undefined) env[key] = v;
+    }
+    Object.assign(env, o.env);
+    const stdio = new StdioClientTransport({ command: o.command, args: o.args, env, cwd: o.cwd, stderr: 'pipe' });
+    stdio.stderr?.on('data', (chunk: Buffer) => o.onStderr(chunk.toString('utf8')));
+    return { transport: stdio, stdio };
+  }
+  const o = opts as HttpTransportOptions;
+  const url = new URL(o.url);
+  const requestInit: RequestInit = { headers: o.headers };
+  if (kind === 'sse') {
+    return {
+      // The SSE transport sends requestInit's headers on the event-stream GET too.
+      transport: new SSEClientTransport(url, { fetch: o.fetch, requestInit }),
+    };
+  }
+  return { transport: new StreamableHTTPClientTransport(url, { fetch: o.fetch, requestInit }) };
+}
+
+/** Builds a client whose negotiation follows what the previous success taught. */
+export function createClient(memory: ProbeMemory, maxToolPages: number): { client: Client; connectOptions: { prior?: { kind: 'legacy' } } } {
+  let versionNegotiation: { mode: 'auto' | 'legacy' | { pin: string } } = { mode: 'auto' };
+  let prior: { kind: 'legacy' } | undefined;
+  if (memory.era === 'legacy') {
+    // Known handshake-era server: skip the server/discover round trip (re-learned after a failure).
+    prior = { kind: 'legacy' };
+  } else if (memory.era === 'modern' && memory.protocolVersion) {
+    versionNegotiation = { mode: { pin: memory.protocolVersion } };
+  }
+  const client = new Client(CLIENT_INFO, {
+    // Always the same (empty) capabilities: some servers list different tools per capability set.
+    capabilities: {},
+    versionNegotiation,
+    listMaxPages: maxToolPages,
+  } as ConstructorParameters<typeof Client>[1]);
+  return { client, connectOptions: prior ? { prior } : {} };
+}
+
+/** Reads what answered after a successful connect. */
+export function describeServer(client: Client, kind: ResolvedTransport): ServerIdentity {
+  const info = client.getServerVersion();
+  const protocolVersion = client.getNegotiatedProtocolVersion() ?? 'unknown';
+  const era: ProtocolEra = protocolVersion >= '2026-07-28' ? 'modern' : 'legacy';
+  return {
+    name: info?.name ?? 'unknown',
+    version: info?.version ?? 'unknown',
+    protocolVersion,
+    transport: kind,
+    era,
+  };
+}
+
+/** Lists every tool (all pages, bounded by the client's listMaxPages). */
+export async function listAllTools(client: Client, options: { timeout: number; signal: AbortSignal }): Promise<ToolSummary[]> {
+  const result = await client.listTools(undefined, { ...options, cacheMode: 'bypass' } as never);
+  return result.tools.map((t) => ({
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: t.inputSchema,
+    outputSchema: t.outputSchema,
+    annotations: t.annotations,
+  }));
+}
+
+/** Calls one tool. */
+export async function callTool(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  options: { timeout: number; signal: AbortSignal },
+): Promise<CallToolResult> {
+  return (await client.callTool({ name, arguments: args }, options)) as CallToolResult;
+}
+
+/**
+ * Ends the session (DELETE on stateful Streamable HTTP; a 405 is fine) and closes the transport.
+ * Never throws; reports what went wrong to `onProblem`.
+ */
+export async function endSession(conn: McpConnection, onProblem: (message: string) => void): Promise<void> {
+  if (conn.transport instanceof StreamableHTTPClientTransport && conn.transport.sessionId) {
+    try {
+      await conn.transport.terminateSession();
+    } catch (err) {
+      onProblem(`session termination: ${(err as Error).message}`);
+    }
+  }
+  try {
+    await conn.client.close();
+  } catch (err) {
+    onProblem(`close: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * One probe of one target: handshake (initialize or server/discover), tools/list (every page),
+ * expect checks, optional canary tool call, then end the session and close the transport.
+ *
+ * Contract: `probe()` resolves to a ProbeResult and never rejects; it honours `signal`; it ends
+ * within the target's timeout plus the close deadline, even when the SDK would hang (the legacy
+ * SSE start has no timeout of its own); it never leaks a socket, session or child process.
+ */
+import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import type { TargetConfig } from '../config/schema.js';
+import { classifyError, errorChain } from './classify.js';
+import { checkCanary, checkExpectations, ProbeAssertionError } from './checks.js';
+import { createProbeWire, type ProbeWire } from './http-wire.js';
+import { callTool, createClient, createTransport, describeServer, endSession, listAllTools, type McpConnection } from './mcp-client.js';
+import { redact, safeUrl, targetSecrets } from './redact.js';
+import { hashToolList } from './tool-hash.js';
+import type { FailureReason, Phase, ProbeMemory, ProbeResult, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
+
+/** How long ending the session and closing the transport may take, on top of the timeout. */
+export const CLOSE_DEADLINE_MS = 1500;
+const MAX_STDERR_BYTES = 8192;
+const MAX_MESSAGE_LENGTH = 500;
+
+export interface ProbeOptions {
+  /** What earlier probes of this target learned; updated in place after the probe. */
+  memory?: ProbeMemory;
+  /** Aborts the probe (shutdown, reload). */
+  signal?: AbortSignal;
+  /** Run the canary tool call in this probe (the scheduler may run it less often). Default true. */
+  canary?: boolean;
+}
+
+class DeadlineError extends Error {
+  readonly code = 'MCPWATCH_DEADLINE';
+  constructor(ms: number) {
+    super(`probe deadline of ${ms}ms exceeded`);
+  }
+}
+
+/** Builds the request headers of a target, reading `credentials_file` afresh (rotated secrets). */
+export function resolveHeaders(target: TargetConfig): { headers: Record<string, string>; secrets: string[] } {
+  const headers = { ...target.headers };
+  const secrets = targetSecrets(target);
+  const a = target.authorization;
+  if (a) {
+    let credentials = a.credentials;
+    if (a.credentialsFile) {
+      try {
+        credentials = readFileSync(a.credentialsFile, 'utf8').trim();
+      } catch (err) {
+        const e = new Error(`authorization.credentials_file: cannot read ${a.credentialsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        (e as Error & { code: string }).code = 'MCPWATCH_CONFIG';
+        throw e;
+      }
+    }
+    if (credentials) {
+      headers.Authorization = `${a.type} ${credentials}`;
+      secrets.push(credentials);
+    }
+  }
+  return { headers, secrets };
+}
+
+/** Runs one probe of `target`. Never rejects. */
+export async function probe(target: TargetConfig, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const memory = options.memory ?? {};
+  const startedAtMs = Date.now();
+  const t0 = performance.now();
+  const log: string[] = [];
+  const ms = () => (performance.now() - t0).toFixed(1).padStart(7);
+  let secrets: string[] = targetSecrets(target);
+  const say = (line: string) => log.push(`+${ms()}ms ${redact(line, secrets)}`);
+
+  const result: ProbeResult = {
+    target: target.name,
+    success: false,
+    startedAtMs,
+    durationSeconds: 0,
+    phases: {},
+    httpStatus: 0,
+    operations: [],
+    checks: [],
+    log,
+  };
+
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DeadlineError(target.timeoutMs)), target.timeoutMs);
+  const onOuterAbort = () => deadline.abort(options.signal?.reason ?? new Error('probe aborted'));
+  if (options.signal?.aborted) onOuterAbort();
+  else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const signal = deadline.signal;
+
+  const kinds: ResolvedTransport[] =
+    target.transport === 'auto' ? (memory.transport ? [memory.transport] : ['streamable-http', 'sse']) : [target.transport];
+
+  say(`probe ${target.name}: ${target.transport === 'stdio' ? `stdio ${target.command}` : safeUrl(target.url ?? '')} (timeout ${target.timeoutMs}ms)`);
+  try {
+    let headers: Record<string, string> = {};
+    try {
+      const resolved = resolveHeaders(target);
+      headers = resolved.headers;
+      secrets = [...new Set([...secrets, ...resolved.secrets])].sort((a, b) => b.length - a.length);
+    } catch (err) {
+      fail(result, 'internal', (err as Error).message);
+      return result;
+    }
+    for (let i = 0; i < kinds.length; i++) {
+      const kind = kinds[i] as ResolvedTransport;
+      const isLastTry = i === kinds.length - 1;
+      const attempt = await attemptProbe(target, kind, headers, memory, signal, say, options.canary ?? true);
+      Object.assign(result.phases, attempt.phases);
+      result.operations.push(...attempt.operations);
+      result.httpStatus = attempt.httpStatus;
+      if (attempt.certExpirySeconds !== undefined) result.tlsCertExpirySeconds = attempt.certExpirySeconds;
+      if (attempt.server) result.server = attempt.server;
+      if (attempt.tools) {
+        result.tools = attempt.tools;
+        result.toolListHash = hashToolList(attempt.tools);
+      }
+      result.checks = attempt.checks;
+      if (!attempt.reason) {
+        result.success = true;
+        memory.transport = target.transport === 'auto' ? kind : undefined;
+        memory.era = attempt.server?.era;
+        memory.protocolVersion = attempt.server?.protocolVersion;
+        break;
+      }
+      // transport: auto falls back to legacy SSE when the Streamable HTTP endpoint refuses the POST.
+      const fallBack = !isLastTry && attempt.reason === 'http_status' && [400, 404, 405].includes(attempt.httpStatus) && !signal.aborted;
+      if (fallBack) {
+        say(`streamable-http answered HTTP ${attempt.httpStatus}; trying legacy sse`);
+        continue;
+      }
+      fail(result, attempt.reason, attempt.message ?? attempt.reason);
+      // Re-learn the era and transport on the next probe.
+      delete memory.era;
+      delete memory.protocolVersion;
+      delete memory.transport;
+      break;
+    }
+  } catch (err) {
+    // Only a bug in mcpwatch gets here; it is still data.
+    fail(result, 'internal', `internal error: ${(err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onOuterAbort);
+    result.durationSeconds = (performance.now() - t0) / 1000;
+    if (result.message) result.message = redact(result.message, secrets).slice(0, MAX_MESSAGE_LENGTH);
+    say(result.success ? `success in ${(result.durationSeconds * 1000).toFixed(1)}ms` : `failure: ${result.reason}: ${result.message}`);
+  }
+  return result;
+}
+
+function fail(result: ProbeResult, reason: FailureReason, message: string): void {
+  result.success = false;
+  result.reason = reason;
+  result.message = message;
+}
+
+interface Attempt {
+  reason?: FailureReason;
+  message?: string;
+  phases: Partial<Record<Phase, number>>;
+  operations: ProbeResult['operations'];
+  checks: ProbeResult['checks'];
+  httpStatus: number;
+  certExpirySeconds?: number;
+  server?: ServerIdentity;
+  tools?: ToolSummary[];
+}
+
+/** Aborted -> rejects with the signal's reason, so a hung SDK call cannot hold the probe. */
+function untilAborted(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort = () => {};
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+async function attemptProbe(
+  target: TargetConfig,
+  kind: ResolvedTransport,
+  headers: Record<string, string>,
+  memory: ProbeMemory,
+  signal: AbortSignal,
+  say: (line: string) => void,
+  runCanary: boolean,
+): Promise<Attempt> {
+  const attempt: Attempt = { phases: {}, operations: [], checks: [], httpStatus: 0 };
+  const remaining = () => Math.max(1, target.timeoutMs - 0);
+  let wire: ProbeWire | undefined;
+  let conn: McpConnection | undefined;
+  let phase: 'setup' | 'handshake' | 'tools_list' | 'tool_call' | 'close' = 'setup';
+  let hadSession = false;
+  let malformed = 0;
+  let stderr = '';
+  const aborted = untilAborted(signal);
+  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted.promise]);
+
+  try {
+    const { client, connectOptions } = createClient(memory, target.maxToolPages);
+    if (kind === 'stdio') {
+      const built = createTransport('stdio', {
+        command: target.command ?? '',
+        args: target.args,
+        env: target.env,
+        cwd: target.cwd,
+        onStderr: (chunk) => {
+          if (stderr.length < MAX_STDERR_BYTES) stderr += chunk.slice(0, MAX_STDERR_BYTES - stderr.length);
+        },
+      });
+      conn = { client, transport: built.transport, kind };
+    } else {
+      wire = createProbeWire(target, signal);
+      const built = createTransport(kind, { url: target.url ?? '', headers, fetch: wire.fetch });
+      conn = { client, transport: built.transport, kind };
+    }
+    // Malformed or unexpected messages are reported through onerror without failing the request.
+    client.onerror = (err: Error) => {
+      malformed++;
+      if (malformed <= 3) say(`transport error: ${err.message.slice(0, 200)}`);
+    };
+
+    phase = 'handshake';
+    const reqOpts = { timeout: remaining(), signal };
+    let t = performance.now();
+    say(`${kind}: handshake (${memory.era === 'legacy' ? 'initialize' : memory.era === 'modern' ? 'server/discover' : 'negotiating era'})`);
+    try {
+      await race(client.connect(conn.transport, { ...reqOpts, ...connectOptions } as never));
+    } finally {
+      const handshakeSeconds = (performance.now() - t) / 1000;
+      const obs = wire?.observations;
+      const dns = obs?.dnsSeconds ?? 0;
+      const tcp = obs?.connectSeconds ?? 0;
+      const tls = obs?.tlsSeconds ?? 0;
+      if (obs?.dnsSeconds !== undefined) attempt.phases.dns = dns;
+      if (obs?.connectSeconds !== undefined) attempt.phases.connect = tcp;
+      if (obs?.tlsSeconds !== undefined) attempt.phases.tls = tls;
+      attempt.phases.handshake = Math.max(0, handshakeSeconds - dns - tcp - tls);
+    }
+    const server = describeServer(client, kind);
+    attempt.server = server;
+    hadSession = true;
+    if (kind === 'stdio') conn.pid = (conn.transport as { pid?: number | null }).pid ?? undefined;
+    attempt.operations.push({ method: server.era === 'modern' ? 'server/discover' : 'initialize', durationSeconds: attempt.phases.handshake ?? 0 });
+    say(`handshake ok: ${server.name} ${server.version}, protocol ${server.protocolVersion} (${server.era})`);
+
+    phase = 'tools_list';
+    t = performance.now();
+    let tools: ToolSummary[];
+    try {
+      tools = await race(listAllTools(client, reqOpts));
+    } finally {
+      attempt.phases.tools_list = (performance.now() - t) / 1000;
+    }
+    attempt.tools = tools;
+    attempt.operations.push({ method: 'tools/list', durationSeconds: attempt.phases.tools_list });
+    say(`tools/list ok: ${tools.length} tools${tools.length > 0 ? `: ${tools.slice(0, 20).map((x) => x.name).join(', ')}${tools.length > 20 ? ', …' : ''}` : ''}`);
+
+    attempt.checks.push(...checkExpectations(target.expect, server, tools));
+    const failedExpect = attempt.checks.find((c) => !c.ok);
+    if (failedExpect) throw new ProbeAssertionError(`expect.${failedExpect.name}: ${failedExpect.message}`);
+
+    if (target.canary && runCanary) {
+      phase = 'tool_call';
+      const canary = target.canary;
+      t = performance.now();
+      let callResult;
+      try {
+        callResult = await race(callTool(client, canary.tool, canary.arguments, reqOpts));
+      } catch (err) {
+        attempt.phases.tool_call = (performance.now() - t) / 1000;
+        attempt.operations.push({ method: 'tools/call', toolName: canary.tool, durationSeconds: attempt.phases.tool_call, errorType: jsonRpcCode(err) ?? 'error' });
+        throw err;
+      }
+      attempt.phases.tool_call = (performance.now() - t) / 1000;
+      attempt.operations.push({
+        method: 'tools/call',
+        toolName: canary.tool,
+        durationSeconds: attempt.phases.tool_call,
+        errorType: callResult.isError ? 'tool_error' : undefined,
+      });
+      const canaryChecks = checkCanary(canary, callResult);
+      attempt.checks.push(...canaryChecks);
+      say(`tools/call ${canary.tool}: ${callResult.isError ? 'isError' : 'ok'}`);
+      const failedCanary = canaryChecks.find((c) => !c.ok);
+      if (failedCanary) throw new ProbeAssertionError(`canary.${failedCanary.name}: ${failedCanary.message}`);
+    }
+  } catch (err) {
+    const obs = wire?.observations;
+    const timedOut = signal.aborted && (signal.reason as { code?: string })?.code === 'MCPWATCH_DEADLINE';
+    attempt.reason = classifyError({
+      error: err,
+      timedOut,
+      phase,
+      transport: kind,
+      lastStatus: obs?.lastStatus ?? 0,
+      tooLarge: obs?.tooLarge ?? false,
+      connectError: obs?.connectError ? { code: obs.connectError.code, phase: obs.connectErrorPhase } : undefined,
+      sawMalformedMessages: malformed > 0,
+      hadSession,
+    });
+    attempt.message = describeFailure(err, phase, obs?.lastStatus ?? 0, stderr);
+    if (phase !== 'tool_call' && phase !== 'setup') {
+      const method = phase === 'handshake' ? (memory.era === 'modern' ? 'server/discover' : 'initialize') : 'tools/list';
+      if (!attempt.operations.some((o) => o.method === method)) {
+        attempt.operations.push({ method, durationSeconds: attempt.phases[phase] ?? 0, errorType: jsonRpcCode(err) ?? attempt.reason });
+      }
+    }
+    say(`${phase} failed: ${attempt.reason}`);
+  } finally {
+    aborted.dispose();
+    if (conn) {
+      const tc = performance.now();
+      await closeWithDeadline(conn, say);
+      attempt.phases.close = (performance.now() - tc) / 1000;
+    }
+    await wire?.close();
+    const obs = wire?.observations;
+    if (obs) {
+      attempt.httpStatus = obs.lastStatus;
+      attempt.certExpirySeconds = obs.certExpirySeconds;
+      say(`http: ${obs.requests.map((r) => `${r.method} ${r.status}`).join(', ') || 'no answer'}`);
+    }
+  }
+  return attempt;
+}
+
+function jsonRpcCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'number' ? String(code) : undefined;
+}
+
+function describeFailure(err: unknown, phase: string, status: number, stderr: string): string {
+  const e = err as { message?: string };
+  let msg = `${phase}: ${e?.message ?? String(err)}`;
+  // fetch hides the real cause behind TypeError('fetch failed'): name the deepest one.
+  const root = errorChain(err).at(-1) as { code?: unknown; message?: string } | undefined;
+  if (root && root !== err && root.message && !msg.includes(root.message)) {
+    msg += ` (cause: ${typeof root.code === 'string' ? `${root.code} ` : ''}${root.message})`;
+  }
+  if (status && !msg.includes(String(status))) msg += ` [last HTTP status ${status}]`;
+  if (stderr.trim()) msg += ` [stderr: ${stderr.trim().slice(-200)}]`;
+  return msg;
+}
+
+/** Ends the session and closes the transport within CLOSE_DEADLINE_MS; kills a stdio child that lingers. */
+async function closeWithDeadline(conn: McpConnection, say: (line: string) => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), CLOSE_DEADLINE_MS);
+  });
+  const pid = conn.pid ?? ((conn.transport as { pid?: number | null }).pid ?? undefined);
+  const outcome = await Promise.race([endSession(conn, (m) => say(m)).then(() => 'done' as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === 'late') say(`close did not finish within ${CLOSE_DEADLINE_MS}ms; dropping the connection`);
+  if (conn.kind === 'stdio' && pid) {
+    try {
+      process.kill(pid, 0);
+      process.kill(pid, 'SIGKILL');
+      say(`stdio child ${pid} killed`);
+    } catch {
+      /* already gone */
+    }
+  }
+}
