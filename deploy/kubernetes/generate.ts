@@ -1,9 +1,9 @@
 /**
  * Generates the Kubernetes objects that must stay in step with the rest of the repository:
  *
- * - base/prometheusrule.yaml: a PrometheusRule whose groups are exactly alerts/mcpwatch.rules.yml
+ * - monitoring/prometheusrule.yaml: a PrometheusRule whose groups are exactly alerts/mcpwatch.rules.yml
  *   (one source for the rules: the file the alerts generator writes and promtool tests);
- * - base/dashboards-configmap.yaml: a ConfigMap of dashboards/*.json, labelled for Grafana's
+ * - monitoring/dashboards-configmap.yaml: a ConfigMap of dashboards/*.json, labelled for Grafana's
  *   dashboard sidecar.
  *
  * Usage: `node --import tsx deploy/kubernetes/generate.ts` writes the files;
@@ -122,8 +122,8 @@ export function renderGenerated(root: string = REPO_ROOT): Map<string, string> {
   const groups = readRuleGroups(readFileSync(rulesPath, 'utf8'));
   const dashboards = readDashboardFiles(root);
   return new Map([
-    ['deploy/kubernetes/base/prometheusrule.yaml', toYaml(prometheusRule(groups), RULES_FILE)],
-    ['deploy/kubernetes/base/dashboards-configmap.yaml', toYaml(dashboardsConfigMap(dashboards), `${DASHBOARDS_DIR}/*.json`)],
+    ['deploy/kubernetes/monitoring/prometheusrule.yaml', toYaml(prometheusRule(groups), RULES_FILE)],
+    ['deploy/kubernetes/monitoring/dashboards-configmap.yaml', toYaml(dashboardsConfigMap(dashboards), `${DASHBOARDS_DIR}/*.json`)],
   ]);
 }
 

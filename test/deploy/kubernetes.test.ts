@@ -15,6 +15,7 @@ import { readRuleGroups, renderGenerated, staleFiles, RULES_FILE } from '../../d
 
 const BASE = 'deploy/kubernetes/base';
 const OVERLAY = 'deploy/kubernetes/overlays/pre-1.29';
+const MONITORING = 'deploy/kubernetes/monitoring';
 const SIDECAR = 'mcpwatch';
 
 // Rendered once; a render failure fails every test that needs it (never a skip).
@@ -55,11 +56,13 @@ function withTempDir<T>(fn: (dir: string) => T): T {
   }
 }
 
-test('kubectl kustomize renders the base and the pre-1.29 overlay', () => {
+test('kubectl kustomize renders the base, the pre-1.29 overlay and the monitoring kustomization', () => {
   for (const dir of [BASE, OVERLAY]) {
     const kinds = render(dir).map((o) => o.kind).sort();
     assert.deepEqual(kinds, ['ConfigMap', 'ConfigMap', 'Deployment', 'PodMonitor', 'PrometheusRule', 'Secret', 'Service'], dir);
   }
+  // The part users apply next to their own workload: no example Deployment in it.
+  assert.deepEqual(render(MONITORING).map((o) => o.kind).sort(), ['ConfigMap', 'PodMonitor', 'PrometheusRule']);
 });
 
 test('generated files are up to date with alerts/ and dashboards/', () => {
@@ -69,7 +72,7 @@ test('generated files are up to date with alerts/ and dashboards/', () => {
 });
 
 test('every rendered object validates against its kubernetes-models class', async () => {
-  for (const dir of [BASE, OVERLAY]) {
+  for (const dir of [BASE, OVERLAY, MONITORING]) {
     for (const obj of render(dir)) {
       await assert.doesNotReject(validateModel(obj), `${dir}: ${obj.kind}/${obj.metadata.name}`);
     }
