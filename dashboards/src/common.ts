@@ -273,6 +273,8 @@ export type DashboardJson = dashboard.Dashboard;
 /**
  * Builds the dashboard and gives every panel (rows and panels inside collapsed rows included) a
  * stable id in layout order: Grafana needs unique ids for links to a panel (`viewPanel=`).
+ * Returns plain JSON data, exactly what is written to the file (the SDK leaves marker functions
+ * on queries, which JSON drops).
  */
 export function finish(b: cog.Builder<dashboard.Dashboard>): DashboardJson {
   const d = b.build();
@@ -281,5 +283,5 @@ export function finish(b: cog.Builder<dashboard.Dashboard>): DashboardJson {
     p.id = id++;
     if (p.type === 'row') for (const inner of (p as dashboard.RowPanel).panels ?? []) inner.id = id++;
   }
-  return d;
+  return JSON.parse(JSON.stringify(d)) as DashboardJson;
 }

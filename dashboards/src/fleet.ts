@@ -137,11 +137,11 @@ export function fleetDashboard(): DashboardJson {
       timeseriesPanel({
         title: 'Probe duration vs baseline',
         description:
-          'Total duration of the last probe per target (solid) against its own 24-hour mean (dashed). MCPProbeLatencyHigh fires at 3x the baseline.',
+          'Total duration of the last probe per target (solid) against its own baseline, the median over the last 24 hours (dashed). MCPProbeLatencyHigh fires when the 5-minute mean stays above 3x a baseline of this kind.',
         unit: 's',
         queries: [
           { expr: `mcp_probe_duration_seconds{${SEL}}`, legend: '{{target}} ({{instance}})' },
-          { expr: `avg_over_time(mcp_probe_duration_seconds{${SEL}}[1d])`, legend: '{{target}} ({{instance}}) baseline' },
+          { expr: `quantile_over_time(0.5, mcp_probe_duration_seconds{${SEL}}[1d])`, legend: '{{target}} ({{instance}}) baseline' },
         ],
         width: 12,
         height: 8,
@@ -171,14 +171,14 @@ export function fleetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Consecutive failures',
-        description: 'Failed probes in a row per target; back to 0 after a success. MCPProbeFailing looks at the same signal.',
+        description: 'Failed probes in a row per target; back to 0 after a success. MCPProbeFailing fires from 2.',
         unit: 'short',
         queries: [{ expr: `mcp_probe_consecutive_failures{${SEL}}`, legend: '{{target}} ({{instance}})' }],
         width: 12,
         height: 8,
         min: 0,
         decimals: 0,
-        thresholds: redFrom(3, 1),
+        thresholds: redFrom(2, 1),
       }),
     )
     .withPanel(

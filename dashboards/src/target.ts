@@ -78,7 +78,7 @@ export function targetDashboard(): DashboardJson {
         queries: [{ expr: `mcp_probe_consecutive_failures{${SEL}}`, legend: '{{instance}}', instant: true }],
         width: 4,
         height: 4,
-        thresholds: redFrom(3, 1),
+        thresholds: redFrom(2, 1),
       }),
     )
     .withPanel(
