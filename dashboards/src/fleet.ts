@@ -78,14 +78,15 @@ export function fleetDashboard(): DashboardJson {
         description:
           'One row per target and mcpwatch instance: last result, failed probes in a row, time since the last success, last probe duration, last HTTP status and tools listed. Click a target to drill down.',
         unit: 'short',
+        // Same label set on every query (no __name__), so Grafana's merge joins them into one row.
         queries: [
-          { expr: `mcp_probe_success{${SEL}}`, instant: true, table: true },
-          { expr: `mcp_probe_consecutive_failures{${SEL}}`, instant: true, table: true },
-          { expr: `time() - mcp_probe_last_success_timestamp_seconds{${SEL}}`, instant: true, table: true },
-          { expr: `mcp_probe_duration_seconds{${SEL}}`, instant: true, table: true },
-          { expr: `mcp_probe_http_status_code{${SEL}}`, instant: true, table: true },
-          { expr: `mcp_server_tools{${SEL}}`, instant: true, table: true },
-        ],
+          `mcp_probe_success{${SEL}}`,
+          `mcp_probe_consecutive_failures{${SEL}}`,
+          `time() - mcp_probe_last_success_timestamp_seconds{${SEL}}`,
+          `mcp_probe_duration_seconds{${SEL}}`,
+          `mcp_probe_http_status_code{${SEL}}`,
+          `mcp_server_tools{${SEL}}`,
+        ].map((e) => ({ expr: `max by (job, instance, target) (${e})`, instant: true, table: true })),
         width: 24,
         height: 8,
         hide: ['Time', '__name__'],
