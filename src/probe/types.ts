@@ -103,6 +103,8 @@ export interface ProbeResult {
   toolListHash?: string;
   operations: OperationRecord[];
   checks: CheckResult[];
+  /** Set by the scheduler when the tool list differs from the previous successful probe's. */
+  toolListChange?: ToolListDiff;
   /** Timestamped lines describing the probe step by step, for `/probe?debug=true` and `probe` CLI. */
   log: string[];
 }

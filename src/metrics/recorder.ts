@@ -1,0 +1,166 @@
+/**
+ * The one place that turns results into Prometheus metrics. Probers never touch prom-client.
+ * Every metric lives in the registry passed in (never the global one); series for closed sets
+ * (phases, reasons, results) are created up front so `rate()` and alerts see zeros, not gaps.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { METRICS, type MetricDef } from './names.js';
+import { FAILURE_REASONS, PHASES, type ProbeResult } from '../probe/types.js';
+import type { TargetConfig } from '../config/schema.js';
+
+const MAX_LABEL_LENGTH = 64;
+
+/**
+ * Label values that come from a server (name, version) are bounded in length and character set,
+ * so a hostile server cannot blow up cardinality or smuggle odd bytes into a scrape.
+ */
+export function safeLabel(value: string | undefined): string {
+  if (!value) return 'unknown';
+  const cleaned = value.replace(/[^A-Za-z0-9 ._:/@+()-]/g, '_').slice(0, MAX_LABEL_LENGTH).trim();
+  return cleaned === '' ? 'unknown' : cleaned;
+}
+
+type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
+
+function build(def: MetricDef, registry: Registry): AnyMetric {
+  const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
+  if (def.type === 'gauge') return new Gauge(common);
+  if (def.type === 'counter') return new Counter(common);
+  return new Histogram({ ...common, buckets: [...(def.buckets ?? [])] });
+}
+
+type Metrics = { [K in keyof typeof METRICS]: (typeof METRICS)[K]['type'] extends 'gauge' ? Gauge<string> : (typeof METRICS)[K]['type'] extends 'counter' ? Counter<string> : Histogram<string> };
+
+/** Builds every metric of the contract in `registry`. */
+export function createMetrics(registry: Registry): Metrics {
+  const out: Record<string, AnyMetric> = {};
+  for (const [key, def] of Object.entries(METRICS)) out[key] = build(def, registry);
+  return out as Metrics;
+}
+
+interface TargetMemo {
+  consecutiveFailures: number;
+  serverInfo?: Record<string, string>;
+  toolHash?: string;
+}
+
+/** Turns probe results (and, through `metrics`, scrape/proxy observations) into metrics. */
+export class Recorder {
+  readonly metrics: Metrics;
+  private readonly memo = new Map<string, TargetMemo>();
+
+  constructor(readonly registry: Registry) {
+    this.metrics = createMetrics(registry);
+  }
+
+  /** Creates the target's series up front and sets its config gauges. Idempotent. */
+  addTarget(t: TargetConfig): void {
+    const m = this.metrics;
+    const target = t.name;
+    if (!this.memo.has(target)) {
+      this.memo.set(target, { consecutiveFailures: 0 });
+      m.probeSuccess.set({ target }, 0);
+    }
+    for (const result of ['success', 'failure']) m.probesTotal.inc({ target, result }, 0);
+    for (const reason of FAILURE_REASONS) m.probeFailuresTotal.inc({ target, reason }, 0);
+    m.probeConsecutiveFailures.set({ target }, this.memo.get(target)?.consecutiveFailures ?? 0);
+    m.serverToolListChanges.inc({ target }, 0);
+    m.serverLatencySlo.set({ target }, t.latencySloSeconds);
+    if (t.sessionsExpectedMax !== undefined) m.serverSessionsExpectedMax.set({ target }, t.sessionsExpectedMax);
+    else m.serverSessionsExpectedMax.remove({ target });
+    m.probesSkippedTotal.inc({ target }, 0);
+  }
+
+  /** Removes every series of a target that left the config. */
+  async removeTarget(target: string): Promise<void> {
+    this.memo.delete(target);
+    for (const metric of Object.values(this.metrics) as AnyMetric[]) {
+      const { values } = await metric.get();
+      const seen = new Set<string>();
+      for (const v of values) {
+        if (v.labels.target !== target) continue;
+        const labels = Object.fromEntries(Object.entries(v.labels).filter(([k]) => k !== 'le' && k !== 'quantile'));
+        const key = JSON.stringify(labels);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        metric.remove(labels as Record<string, string>);
+      }
+    }
+  }
+
+  /** Records one probe. `changed` says whether the tool list differs from the previous probe's. Never throws. */
+  recordProbe(r: ProbeResult, changed: boolean): void {
+    const m = this.metrics;
+    const target = r.target;
+    const memo = this.memo.get(target) ?? { consecutiveFailures: 0 };
+    this.memo.set(target, memo);
+
+    m.probeSuccess.set({ target }, r.success ? 1 : 0);
+    m.probeDuration.set({ target }, r.durationSeconds);
+    for (const phase of PHASES) m.probePhaseDuration.set({ target, phase }, r.phases[phase] ?? 0);
+    m.probesTotal.inc({ target, result: r.success ? 'success' : 'failure' });
+    if (!r.success) m.probeFailuresTotal.inc({ target, reason: r.reason ?? 'internal' });
+    memo.consecutiveFailures = r.success ? 0 : memo.consecutiveFailures + 1;
+    m.probeConsecutiveFailures.set({ target }, memo.consecutiveFailures);
+    if (r.success) m.probeLastSuccess.set({ target }, Math.floor((r.startedAtMs + r.durationSeconds * 1000) / 1000));
+    m.probeHttpStatus.set({ target }, r.httpStatus);
+    if (r.tlsCertExpirySeconds !== undefined) m.probeTlsExpiry.set({ target }, Math.floor(r.tlsCertExpirySeconds));
+
+    const protocolVersion = safeLabel(r.server?.protocolVersion);
+    const transport = r.server?.transport ?? 'unknown';
+    const networkTransport = transport === 'stdio' ? 'pipe' : transport === 'unknown' ? 'unknown' : 'tcp';
+    for (const op of r.operations) {
+      m.clientOperationDuration.observe(
+        {
+          target,
+          mcp_method_name: op.method,
+          error_type: op.errorType ?? '',
+          mcp_protocol_version: protocolVersion,
+          network_transport: networkTransport,
+        },
+        op.durationSeconds,
+      );
+    }
+
+    if (r.success && r.server) {
+      const info = {
+        target,
+        server_name: safeLabel(r.server.name),
+        server_version: safeLabel(r.server.version),
+        protocol_version: protocolVersion,
+        transport: r.server.transport,
+      };
+      if (memo.serverInfo && JSON.stringify(memo.serverInfo) !== JSON.stringify(info)) m.serverInfo.remove(memo.serverInfo);
+      memo.serverInfo = info;
+      m.serverInfo.set(info, 1);
+    }
+    if (r.success && r.tools && r.toolListHash) {
+      m.serverTools.set({ target }, r.tools.length);
+      if (memo.toolHash && memo.toolHash !== r.toolListHash) m.serverToolListInfo.remove({ target, hash: memo.toolHash });
+      memo.toolHash = r.toolListHash;
+      m.serverToolListInfo.set({ target, hash: r.toolListHash }, 1);
+      if (changed) m.serverToolListChanges.inc({ target });
+    }
+  }
+
+  /** Counts a run skipped because the previous probe of the target was still going. */
+  recordSkip(target: string): void {
+    this.metrics.probesSkippedTotal.inc({ target });
+  }
+
+  recordScheduleLag(seconds: number): void {
+    this.metrics.scheduleLag.observe(Math.max(0, seconds));
+  }
+
+  recordInternalError(component: string): void {
+    this.metrics.internalErrorsTotal.inc({ component });
+  }
+
+  recordReload(ok: boolean, nowMs: number, targets: number): void {
+    this.metrics.configLastReloadSuccessful.set(ok ? 1 : 0);
+    if (ok) {
+      this.metrics.configLastReloadSuccessTimestamp.set(Math.floor(nowMs / 1000));
+      this.metrics.targetsConfigured.set(targets);
+    }
+  }
+}

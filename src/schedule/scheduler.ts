@@ -1,0 +1,180 @@
+/**
+ * Runs each target's probes on its interval or cron schedule.
+ *
+ * - The first probe runs right at start (spread over the first second, or the interval if
+ *   shorter, so a thousand targets do not fire in the same millisecond); later probes keep a
+ *   fixed phase: slot k = first + k * interval, so lag does not accumulate.
+ * - Never two probes of one target at once: a slot that finds the previous probe still running
+ *   is skipped and counted.
+ * - Schedule lag (actual start minus slot) is reported.
+ * - Reload: targets added, removed or changed without disturbing the others.
+ * - Timers are unref'd and every callback is caught at this boundary (OTel periodic reader style).
+ */
+import { createHash } from 'node:crypto';
+import type { TargetConfig } from '../config/schema.js';
+import type { ProbeMemory, ProbeResult, ToolSummary } from '../probe/types.js';
+import { diffToolLists } from '../probe/tool-hash.js';
+import { nextCronTimeMs } from './cron.js';
+
+export interface SchedulerDeps {
+  /** Runs one probe; must resolve (never reject) and honour the signal. */
+  runProbe: (target: TargetConfig, options: { memory: ProbeMemory; signal: AbortSignal }) => Promise<ProbeResult>;
+  /** Called with each finished probe (tool-list drift already set). */
+  onResult: (result: ProbeResult, target: TargetConfig) => void;
+  onSkip?: (target: string) => void;
+  onLag?: (seconds: number) => void;
+  onError?: (component: string, err: unknown) => void;
+  /** Milliseconds since the epoch; replaceable in tests. */
+  now?: () => number;
+}
+
+/** Deterministic per-name fraction in [0, 1): the target's phase offset. */
+export function phaseFraction(name: string): number {
+  return createHash('sha1').update(name).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+class TargetRunner {
+  private timer?: NodeJS.Timeout;
+  private inFlight?: { controller: AbortController; done: Promise<void> };
+  private readonly memory: ProbeMemory = {};
+  private lastTools?: ToolSummary[];
+  private lastHash?: string;
+  private slotMs = 0;
+  private stopped = false;
+
+  constructor(
+    readonly target: TargetConfig,
+    private readonly deps: Required<Pick<SchedulerDeps, 'now'>> & SchedulerDeps,
+  ) {}
+
+  start(): void {
+    const now = this.deps.now();
+    const spreadMs = Math.min(1000, this.target.intervalMs ?? 1000);
+    this.slotMs = now + Math.floor(phaseFraction(this.target.name) * spreadMs);
+    if (this.target.schedule) {
+      // Cron targets also probe right at start, then follow the schedule.
+      this.slotMs = now;
+    }
+    this.arm();
+  }
+
+  /** The next slot after `afterMs`. */
+  private nextSlot(afterMs: number): number | undefined {
+    if (this.target.schedule) return nextCronTimeMs(this.target.schedule, afterMs);
+    const interval = this.target.intervalMs ?? 30_000;
+    let slot = this.slotMs + interval;
+    if (slot <= afterMs) slot += Math.ceil((afterMs - slot) / interval) * interval;
+    return slot;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const delay = Math.max(0, this.slotMs - this.deps.now());
+    this.timer = setTimeout(() => this.fire(), delay);
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    if (this.stopped) return;
+    const slot = this.slotMs;
+    try {
+      if (this.inFlight) {
+        this.deps.onSkip?.(this.target.name);
+      } else {
+        this.deps.onLag?.((this.deps.now() - slot) / 1000);
+        this.runOnce();
+      }
+    } catch (err) {
+      this.deps.onError?.('scheduler', err);
+    }
+    const next = this.nextSlot(Math.max(slot, this.deps.now()));
+    if (next === undefined) return;
+    this.slotMs = next;
+    this.arm();
+  }
+
+  private runOnce(): void {
+    const controller = new AbortController();
+    const done = (async () => {
+      try {
+        const result = await this.deps.runProbe(this.target, { memory: this.memory, signal: controller.signal });
+        if (this.stopped && controller.signal.aborted) return;
+        this.trackTools(result);
+        this.deps.onResult(result, this.target);
+      } catch (err) {
+        this.deps.onError?.('probe', err);
+      } finally {
+        this.inFlight = undefined;
+      }
+    })();
+    this.inFlight = { controller, done };
+  }
+
+  private trackTools(result: ProbeResult): void {
+    if (!result.success || !result.tools || !result.toolListHash) return;
+    // The first probe after start is not a change.
+    if (this.lastHash !== undefined && this.lastHash !== result.toolListHash && this.lastTools) {
+      result.toolListChange = diffToolLists(this.lastTools, result.tools);
+    }
+    this.lastHash = result.toolListHash;
+    this.lastTools = result.tools;
+  }
+
+  /** Stops scheduling and aborts a probe in flight; resolves when it has ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    const inFlight = this.inFlight;
+    if (inFlight) {
+      inFlight.controller.abort(new Error('target stopped'));
+      await inFlight.done;
+    }
+  }
+}
+
+/** Owns one runner per target. */
+export class Scheduler {
+  private readonly runners = new Map<string, TargetRunner>();
+  private readonly deps: Required<Pick<SchedulerDeps, 'now'>> & SchedulerDeps;
+
+  constructor(deps: SchedulerDeps) {
+    this.deps = { ...deps, now: deps.now ?? Date.now };
+  }
+
+  /** Applies a target list: starts new targets, stops removed ones, restarts changed ones. */
+  async setTargets(targets: readonly TargetConfig[]): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    const next = new Map(targets.map((t) => [t.name, t]));
+    const added: string[] = [];
+    const removed: string[] = [];
+    const changed: string[] = [];
+    const stops: Promise<void>[] = [];
+    for (const [name, runner] of this.runners) {
+      const t = next.get(name);
+      if (!t) {
+        removed.push(name);
+        stops.push(runner.stop());
+        this.runners.delete(name);
+      } else if (JSON.stringify(t) !== JSON.stringify(runner.target)) {
+        changed.push(name);
+        stops.push(runner.stop());
+        this.runners.delete(name);
+      }
+    }
+    await Promise.all(stops);
+    for (const t of targets) {
+      if (this.runners.has(t.name)) continue;
+      if (!changed.includes(t.name)) added.push(t.name);
+      const runner = new TargetRunner(t, this.deps);
+      this.runners.set(t.name, runner);
+      runner.start();
+    }
+    return { added, removed, changed };
+  }
+
+  /** Stops everything, aborting probes in flight. */
+  async stop(): Promise<void> {
+    const all = [...this.runners.values()];
+    this.runners.clear();
+    await Promise.all(all.map((r) => r.stop()));
+  }
+}

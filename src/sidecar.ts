@@ -1,0 +1,157 @@
+/**
+ * The composition root of the sidecar: config -> scheduler -> prober -> recorder/history ->
+ * HTTP app. Owns the lifecycle (start, reload, graceful stop); main.ts owns the process
+ * (signals, env, exit). Tests start it in-process with fresh parts.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config, TargetConfig } from './config/schema.js';
+import { formatIssues, loadConfigFile } from './config/load.js';
+import type { Logger } from './log/logger.js';
+import { Recorder } from './metrics/recorder.js';
+import { probe } from './probe/prober.js';
+import { describeDiff } from './probe/tool-hash.js';
+import type { ProbeResult } from './probe/types.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { createApp } from './server/app.js';
+import { History } from './server/history.js';
+
+export const VERSION = '0.1.0';
+
+export interface SidecarOptions {
+  /** The initial config (already validated). */
+  config: Config;
+  /** Re-read on reload; absent for the demo's in-memory config. */
+  configFile?: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  listen: { host?: string; port: number };
+  enableLifecycle: boolean;
+  /** Collect prom-client's process metrics (default true). */
+  processMetrics?: boolean;
+}
+
+export interface Sidecar {
+  /** The bound address, e.g. 127.0.0.1:9465. */
+  address: { host: string; port: number };
+  registry: Registry;
+  /** Re-reads the config file; a bad config keeps the running one. */
+  reload(): Promise<{ ok: boolean; message: string }>;
+  /** Stops probing (aborting probes in flight), closes the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Starts the sidecar and resolves once it listens. */
+export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
+  const { logger } = opts;
+  const registry = new Registry();
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  const recorder = new Recorder(registry);
+  const history = new History();
+  let config = opts.config;
+  let ready = false;
+
+  const onResult = (r: ProbeResult) => {
+    try {
+      recorder.recordProbe(r, Boolean(r.toolListChange));
+      history.add(r);
+      if (r.toolListChange) {
+        logger.info('tool list changed', { target: r.target, hash: r.toolListHash, change: describeDiff(r.toolListChange) });
+      }
+      if (r.success) logger.debug('probe succeeded', { target: r.target, duration_seconds: r.durationSeconds.toFixed(4) });
+      else logger.warn('probe failed', { target: r.target, reason: r.reason, message: r.message, duration_seconds: r.durationSeconds.toFixed(4) });
+    } catch (err) {
+      recorder.recordInternalError('recorder');
+      logger.error('recording a probe result failed', { target: r.target, err: (err as Error).message });
+    }
+  };
+
+  const scheduler = new Scheduler({
+    runProbe: (target, o) => probe(target, o),
+    onResult,
+    onSkip: (target) => {
+      recorder.recordSkip(target);
+      logger.warn('probe skipped: the previous probe is still running', { target });
+    },
+    onLag: (s) => recorder.recordScheduleLag(s),
+    onError: (component, err) => {
+      recorder.recordInternalError(component);
+      logger.error('internal error', { component, err: (err as Error)?.message ?? String(err) });
+    },
+  });
+
+  const apply = async (next: Config) => {
+    const names = new Set(next.targets.map((t) => t.name));
+    for (const old of config.targets) if (!names.has(old.name)) await recorder.removeTarget(old.name);
+    for (const t of next.targets) recorder.addTarget(t);
+    history.retain(names);
+    config = next;
+    const diff = await scheduler.setTargets(next.targets);
+    recorder.recordReload(true, Date.now(), next.targets.length);
+    return diff;
+  };
+
+  let reloading: Promise<{ ok: boolean; message: string }> | undefined;
+  const reload = async (): Promise<{ ok: boolean; message: string }> => {
+    if (!opts.configFile) return { ok: false, message: 'no config file to reload (demo mode)' };
+    // Serialise reloads: a SIGHUP storm applies each file state once, in order.
+    const previous = reloading ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const { config: next, issues } = loadConfigFile(opts.configFile as string, opts.env);
+      if (!next) {
+        recorder.recordReload(false, Date.now(), config.targets.length);
+        const message = `config reload failed, keeping the running config:\n${formatIssues(issues)}`;
+        logger.error('config reload failed; keeping the running config', { problems: issues.length, issues: formatIssues(issues) });
+        return { ok: false, message };
+      }
+      const diff = await apply(next);
+      logger.info('config reloaded', { targets: next.targets.length, added: diff.added.join(','), removed: diff.removed.join(','), changed: diff.changed.join(',') });
+      return { ok: true, message: `config reloaded: ${next.targets.length} targets (added ${diff.added.length}, removed ${diff.removed.length}, changed ${diff.changed.length})` };
+    });
+    reloading = run.catch(() => ({ ok: false, message: 'reload failed' }));
+    return run;
+  };
+
+  const app = createApp({
+    registry,
+    getConfig: () => config,
+    probeNow: (target: TargetConfig) => probe(target),
+    history,
+    reload: opts.enableLifecycle ? reload : undefined,
+    isReady: () => ready,
+    version: VERSION,
+  });
+  const server: Server = createServer(app);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.listen.port, opts.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const address = { host: addr.address, port: addr.port };
+  logger.info('listening', { address: `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
+
+  for (const t of config.targets) recorder.addTarget(t);
+  recorder.recordReload(true, Date.now(), config.targets.length);
+  await scheduler.setTargets(config.targets);
+  ready = true;
+  logger.info('started', { targets: config.targets.length, version: VERSION });
+
+  return {
+    address,
+    registry,
+    reload,
+    async close() {
+      ready = false;
+      await scheduler.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
