@@ -177,3 +177,15 @@ function metricNames(expr: string): string[] {
   });
   return names;
 }
+
+test('docs/runbook.md states the production for: of every alert in its section (time to detect stays true)', () => {
+  const runbook = readFileSync(join(root, 'docs/runbook.md'), 'utf8');
+  const sections = new Map(
+    runbook.split(/^## /m).slice(1).map((s) => [s.slice(0, s.indexOf('\n')).trim(), s] as const),
+  );
+  for (const a of alerts('production')) {
+    const section = sections.get(a.alert);
+    assert.ok(section, `docs/runbook.md has no "## ${a.alert}"`);
+    if (a.for !== undefined) assert.match(section, new RegExp(`\\b${a.for}\\b`), `${a.alert}: for ${a.for} not in its runbook section`);
+  }
+});
