@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { parseDurationMs } from './duration.js';
 import { TRANSPORTS } from '../probe/types.js';
+import type { InternalMapping } from '../scrape/types.js';
 
 /** A Prometheus-style duration (`500ms`, `30s`, `5m`), parsed to milliseconds. */
 export const Duration = z.string().transform((text, ctx) => {
@@ -65,6 +66,59 @@ export const CanarySchema = z.strictObject({
   expect_success: z.boolean().default(true),
 });
 
+const LabelMatch = z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'), z.string()).default({});
+const MetricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a Prometheus metric name');
+
+const GaugeMappingSchema = z.strictObject({
+  /** The server's metric name. */
+  metric: MetricName,
+  /** Only series whose labels equal these values. */
+  match: LabelMatch,
+  /** Sum every matching series (otherwise more than one match fails the scrape). */
+  sum: z.boolean().default(false),
+});
+
+const HistogramMappingSchema = z.strictObject({
+  /** The server's histogram, base name (without `_bucket`). */
+  metric: MetricName,
+  match: LabelMatch,
+  /** The server's label holding the MCP method (operation_duration only). */
+  method_label: z.string().min(1).optional(),
+  /** The server's label holding the error type (operation_duration only). */
+  error_label: z.string().min(1).optional(),
+});
+
+/** Inside the server: scrape its own metrics (`metrics_url`) and/or measure it as a proxy. */
+export const InternalSchema = z.strictObject({
+  metrics_url: z.string().url().optional(),
+  /** Scrape interval; the target's interval by default. */
+  interval: Duration.optional(),
+  /** Scrape deadline; the target's timeout by default. */
+  timeout: Duration.optional(),
+  max_response_bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  max_series: z.number().int().min(1).default(10_000),
+  mapping: z
+    .strictObject({
+      sessions_active: GaugeMappingSchema.optional(),
+      tool_calls_active: GaugeMappingSchema.optional(),
+      operation_duration: HistogramMappingSchema.optional(),
+      session_duration: HistogramMappingSchema.omit({ method_label: true, error_label: true }).optional(),
+    })
+    .optional(),
+  proxy: z
+    .strictObject({
+      /** `host:port` or `:port` (all interfaces). */
+      listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'must be host:port or :port'),
+      /** A session with no traffic for this long is counted as ended. */
+      idle_timeout: Duration.default(300_000),
+      /** Requests awaiting an answer tracked per target; beyond it requests pass unobserved. */
+      max_pending_requests: z.number().int().min(1).default(10_000),
+      /** Bodies and SSE events larger than this pass through unparsed (and are counted). */
+      max_parse_bytes: z.number().int().min(1024).default(1024 * 1024),
+    })
+    .optional(),
+});
+
 export const TargetSchema = z.strictObject({
   name: TargetName,
   /** Server URL (http/https). Required unless `transport: stdio`. */
@@ -96,6 +150,8 @@ export const TargetSchema = z.strictObject({
   sessions_expected_max: z.number().int().min(1).optional(),
   /** p99 latency objective for the server's operations, exported as a gauge for alerting. */
   latency_slo: Duration.optional(),
+  /** Session, concurrency and latency metrics from inside the server: scrape and/or proxy. */
+  internal: InternalSchema.optional(),
 });
 
 export const DefaultsSchema = z.strictObject({
@@ -137,6 +193,62 @@ export interface TargetConfig {
   maxToolPages: number;
   sessionsExpectedMax?: number;
   latencySloSeconds: number;
+  internal?: InternalConfig;
+}
+
+/** The resolved `internal` block of a target. */
+export interface InternalConfig {
+  metricsUrl?: string;
+  intervalMs: number;
+  timeoutMs: number;
+  maxResponseBytes: number;
+  maxSeries: number;
+  mapping: InternalMapping;
+  proxy?: { host?: string; port: number; idleTimeoutMs: number; maxPendingRequests: number; maxParseBytes: number };
+}
+
+function resolveInternal(i: z.infer<typeof InternalSchema>, intervalMs: number, timeoutMs: number, issue: (key: string, message: string) => void): InternalConfig {
+  if (!i.metrics_url && !i.proxy) issue('internal', 'needs metrics_url (scrape) or proxy (or both)');
+  if (i.metrics_url && !/^https?:\/\//i.test(i.metrics_url)) issue('internal.metrics_url', 'must be an http:// or https:// URL');
+  const interval = i.interval ?? intervalMs;
+  const timeout = i.timeout ?? Math.min(timeoutMs, Math.max(1, interval - 1));
+  if (interval <= 0) issue('internal.interval', 'must be greater than 0');
+  if (timeout >= interval) issue('internal.timeout', `timeout (${timeout}ms) must be below the interval (${interval}ms)`);
+  const gauge = (g?: z.infer<typeof GaugeMappingSchema>) => g && { metric: g.metric, match: g.match, sum: g.sum };
+  const m = i.mapping;
+  let proxy: InternalConfig['proxy'];
+  if (i.proxy) {
+    const at = i.proxy.listen.lastIndexOf(':');
+    const host = i.proxy.listen.slice(0, at).replace(/^\[|\]$/g, '');
+    const port = Number(i.proxy.listen.slice(at + 1));
+    if (port > 65535) issue('internal.proxy.listen', 'port must be at most 65535');
+    proxy = {
+      host: host === '' ? undefined : host,
+      port,
+      idleTimeoutMs: i.proxy.idle_timeout,
+      maxPendingRequests: i.proxy.max_pending_requests,
+      maxParseBytes: i.proxy.max_parse_bytes,
+    };
+  }
+  return {
+    metricsUrl: i.metrics_url,
+    intervalMs: interval,
+    timeoutMs: timeout,
+    maxResponseBytes: i.max_response_bytes,
+    maxSeries: i.max_series,
+    mapping: {
+      sessionsActive: gauge(m?.sessions_active),
+      toolCallsActive: gauge(m?.tool_calls_active),
+      operationDuration: m?.operation_duration && {
+        metric: m.operation_duration.metric,
+        match: m.operation_duration.match,
+        methodLabel: m.operation_duration.method_label,
+        errorLabel: m.operation_duration.error_label,
+      },
+      sessionDuration: m?.session_duration && { metric: m.session_duration.metric, match: m.session_duration.match },
+    },
+    proxy,
+  };
 }
 
 /** The whole resolved configuration. */
@@ -238,6 +350,7 @@ export function resolveConfig(file: ConfigFile): { config?: Config; issues: Conf
       maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
       sessionsExpectedMax: t.sessions_expected_max,
       latencySloSeconds: (t.latency_slo ?? d.latency_slo) / 1000,
+      internal: t.internal && resolveInternal(t.internal, intervalMs ?? d.interval, timeoutMs, issue),
     });
   });
   return issues.length > 0 ? { issues } : { config: { targets }, issues };

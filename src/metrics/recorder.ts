@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRICS, type MetricDef } from './names.js';
 import { FAILURE_REASONS, PHASES, type ProbeResult } from '../probe/types.js';
 import type { TargetConfig } from '../config/schema.js';
+import type { HistogramSeries, ScrapeResult } from '../scrape/types.js';
 
 const MAX_LABEL_LENGTH = 64;
 
@@ -38,6 +39,43 @@ export function createMetrics(registry: Registry): Metrics {
   return out as Metrics;
 }
 
+/** Which standard metric a scrape supplied for a target: the scrape wins over the proxy for it. */
+type InternalPart = 'sessions' | 'toolCalls' | 'operations' | 'sessionDurations';
+
+interface PromValue {
+  labels: Record<string, string | number>;
+  sharedLabels?: Record<string, string>;
+  value: number;
+  metricName?: string;
+}
+
+/**
+ * Makes `histogram` also expose scraped series (the server's own cumulative buckets, copied, not
+ * re-observed) and hides its observed series for targets whose scrape supplies them, so one
+ * target never has two series sets under one name. Runs at scrape time (prom-client collect style).
+ */
+function exposeScraped(histogram: Histogram<string>, scraped: () => Map<string, HistogramSeries[]>): void {
+  const h = histogram as unknown as { name: string; getForPromString(): Promise<{ values: PromValue[] }> };
+  const own = h.getForPromString.bind(h);
+  h.getForPromString = async () => {
+    const data = await own();
+    const byTarget = scraped();
+    if (byTarget.size === 0) return data;
+    const values = data.values.filter((v) => !byTarget.has(String(v.sharedLabels?.target ?? v.labels.target)));
+    for (const [target, series] of byTarget) {
+      for (const s of series) {
+        const shared = { target, ...s.labels };
+        for (const [le, count] of s.buckets) {
+          values.push({ labels: { le: le === Infinity ? '+Inf' : le }, sharedLabels: shared, value: count, metricName: `${h.name}_bucket` });
+        }
+        values.push({ labels: {}, sharedLabels: shared, value: s.sum, metricName: `${h.name}_sum` });
+        values.push({ labels: {}, sharedLabels: shared, value: s.count, metricName: `${h.name}_count` });
+      }
+    }
+    return { ...data, values };
+  };
+}
+
 interface TargetMemo {
   consecutiveFailures: number;
   serverInfo?: Record<string, string>;
@@ -48,9 +86,77 @@ interface TargetMemo {
 export class Recorder {
   readonly metrics: Metrics;
   private readonly memo = new Map<string, TargetMemo>();
+  /** Per target: what its last successful scrape supplied. */
+  private readonly scrapeOwns = new Map<string, Set<InternalPart>>();
+  private readonly scrapedOperations = new Map<string, HistogramSeries[]>();
+  private readonly scrapedSessions = new Map<string, HistogramSeries[]>();
 
   constructor(readonly registry: Registry) {
     this.metrics = createMetrics(registry);
+    exposeScraped(this.metrics.serverOperationDuration, () => this.scrapedOperations);
+    exposeScraped(this.metrics.serverSessionDuration, () => this.scrapedSessions);
+  }
+
+  /**
+   * Records one scrape of a server's own metrics: `mcp_internal_scrape_success`, and on success
+   * the standard metrics it supplied (gauges set, histograms copied). A failed scrape keeps the
+   * previous values, like Prometheus keeps the last sample until staleness. Never throws.
+   */
+  recordScrape(r: ScrapeResult): void {
+    const m = this.metrics;
+    const target = r.target;
+    m.internalScrapeSuccess.set({ target }, r.success ? 1 : 0);
+    if (!r.success) return;
+    const owns = new Set<InternalPart>();
+    if (r.sessionsActive !== undefined) {
+      owns.add('sessions');
+      m.serverSessionsActive.set({ target }, r.sessionsActive);
+    }
+    if (r.toolCallsActive !== undefined) {
+      owns.add('toolCalls');
+      m.serverToolCallsActive.set({ target }, r.toolCallsActive);
+    }
+    if (r.operationDuration) {
+      owns.add('operations');
+      this.scrapedOperations.set(target, r.operationDuration);
+    } else this.scrapedOperations.delete(target);
+    if (r.sessionDuration) {
+      owns.add('sessionDurations');
+      this.scrapedSessions.set(target, r.sessionDuration);
+    } else this.scrapedSessions.delete(target);
+    this.scrapeOwns.set(target, owns);
+  }
+
+  /** Forgets a target's scrape (its scrape was removed from config). */
+  clearScrape(target: string): void {
+    this.scrapeOwns.delete(target);
+    this.scrapedOperations.delete(target);
+    this.scrapedSessions.delete(target);
+    this.metrics.internalScrapeSuccess.remove({ target });
+  }
+
+  private scraped(target: string, part: InternalPart): boolean {
+    return this.scrapeOwns.get(target)?.has(part) ?? false;
+  }
+
+  /** Proxy: open sessions now. Skipped when the target's scrape supplies this gauge. */
+  recordProxySessions(target: string, active: number): void {
+    if (!this.scraped(target, 'sessions')) this.metrics.serverSessionsActive.set({ target }, active);
+  }
+
+  /** Proxy: tool calls awaiting their answer now. */
+  recordProxyToolCalls(target: string, active: number): void {
+    if (!this.scraped(target, 'toolCalls')) this.metrics.serverToolCallsActive.set({ target }, active);
+  }
+
+  /** Proxy: one request answered (`errorType` '' on success), duration in seconds. */
+  recordProxyOperation(target: string, method: string, errorType: string, seconds: number): void {
+    this.metrics.serverOperationDuration.observe({ target, mcp_method_name: method, error_type: errorType }, seconds);
+  }
+
+  /** Proxy: one session ended after `seconds`. */
+  recordProxySessionEnd(target: string, seconds: number): void {
+    this.metrics.serverSessionDuration.observe({ target }, seconds);
   }
 
   /** Creates the target's series up front and sets its config gauges. Idempotent. */
@@ -74,6 +180,7 @@ export class Recorder {
   /** Removes every series of a target that left the config. */
   async removeTarget(target: string): Promise<void> {
     this.memo.delete(target);
+    this.clearScrape(target);
     for (const metric of Object.values(this.metrics) as AnyMetric[]) {
       const { values } = await metric.get();
       const seen = new Set<string>();

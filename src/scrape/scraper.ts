@@ -1,0 +1,150 @@
+/**
+ * Scrapes a server's own metrics endpoint on its own interval and maps what it finds onto the
+ * standard metrics. Bounded: a deadline, a body-size limit (checked while reading, not after),
+ * a series limit. A failure is a ScrapeResult with a reason, never an exception, and never
+ * touches probing (separate timers, separate connections).
+ */
+import { performance } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
+import type { TargetConfig } from '../config/schema.js';
+import { resolveHeaders } from '../probe/prober.js';
+import { redact, targetSecrets } from '../probe/redact.js';
+import { mapExposition } from './map.js';
+import { ExpositionParseError, parseExposition, TooManySeriesError } from './parse.js';
+import type { ScrapeFailure, ScrapeResult } from './types.js';
+
+/** What Prometheus itself asks for: OpenMetrics first, then the classic text format. */
+const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+
+class TooLargeError extends Error {}
+
+function tlsFile(path: string | undefined): Buffer | undefined {
+  return path ? readFileSync(path) : undefined;
+}
+
+/** Builds the connection pool of one scraper (TLS options of the target). Throws on unreadable TLS files. */
+export function createScrapeAgent(target: TargetConfig, timeoutMs: number): Agent {
+  const tls = target.tls;
+  return new Agent({
+    connect: {
+      timeout: timeoutMs,
+      ca: tlsFile(tls?.caFile),
+      cert: tlsFile(tls?.certFile),
+      key: tlsFile(tls?.keyFile),
+      servername: tls?.serverName,
+      rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
+    },
+    connections: 1,
+    keepAliveTimeout: 30_000,
+  });
+}
+
+/** Scrapes `target.internal.metricsUrl` once. Never rejects; honours `signal`. */
+export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: AbortSignal): Promise<ScrapeResult> {
+  const t0 = performance.now();
+  const internal = target.internal;
+  const done = (r: Omit<ScrapeResult, 'target' | 'durationSeconds'>): ScrapeResult => ({ target: target.name, durationSeconds: (performance.now() - t0) / 1000, ...r });
+  const fail = (reason: ScrapeFailure, message: string) => done({ success: false, reason, message: redact(message, targetSecrets(target)) });
+  if (!internal?.metricsUrl) return fail('config', 'no metrics_url');
+  const timeout = AbortSignal.timeout(internal.timeoutMs);
+  const aborted = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let text: string;
+  try {
+    const { headers } = resolveHeaders(target);
+    const res = await request(internal.metricsUrl, { method: 'GET', headers: { accept: ACCEPT, ...headers }, dispatcher: agent, signal: aborted });
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      await res.body.dump().catch(() => {});
+      return fail('http_status', `HTTP ${res.statusCode}`);
+    }
+    const limit = internal.maxResponseBytes;
+    const declared = Number(res.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      res.body.destroy();
+      return fail('too_large', `declared body of ${declared} bytes exceeds max_response_bytes ${limit}`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > limit) throw new TooLargeError();
+        chunks.push(chunk);
+      }
+    } finally {
+      if (size > limit) res.body.destroy();
+    }
+    text = Buffer.concat(chunks).toString('utf8');
+  } catch (err) {
+    if (err instanceof TooLargeError) return fail('too_large', `body exceeds max_response_bytes ${internal.maxResponseBytes}`);
+    if (timeout.aborted) return fail('timeout', `no complete answer within ${internal.timeoutMs}ms`);
+    let e: unknown = err;
+    let code: string | undefined;
+    while (e && typeof e === 'object' && !code) {
+      code = (e as NodeJS.ErrnoException).code;
+      e = (e as Error).cause;
+    }
+    return fail('connect', `${code ?? 'error'}: ${(err as Error).message}`);
+  }
+  try {
+    const parsed = parseExposition(text, internal.maxSeries);
+    return done({ success: true, ...mapExposition(parsed, internal.mapping) });
+  } catch (err) {
+    if (err instanceof TooManySeriesError) return fail('too_many_series', `${err.message} (max_series)`);
+    if (err instanceof ExpositionParseError) return fail('parse', `malformed exposition at ${err.message}`);
+    return fail('parse', (err as Error).message);
+  }
+}
+
+/**
+ * Scrapes one target on its own interval: the first scrape at once, then every interval after
+ * the previous one started; a scrape still running when the next is due delays it (no overlap).
+ * Timers are unref'd; `onResult` is caught at this boundary.
+ */
+export class Scraper {
+  private timer?: NodeJS.Timeout;
+  private controller = new AbortController();
+  private running?: Promise<void>;
+  private readonly agent: Agent;
+  private stopped = false;
+
+  constructor(
+    readonly target: TargetConfig,
+    private readonly onResult: (r: ScrapeResult) => void,
+  ) {
+    this.agent = createScrapeAgent(target, target.internal?.timeoutMs ?? 5000);
+  }
+
+  start(): void {
+    this.tick();
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const started = performance.now();
+    this.running = scrapeOnce(this.target, this.agent, this.controller.signal)
+      .then((r) => {
+        if (this.stopped) return;
+        try {
+          this.onResult(r);
+        } catch {
+          /* the recorder's own problem; scraping goes on */
+        }
+      })
+      .finally(() => {
+        if (this.stopped) return;
+        const wait = Math.max(0, (this.target.internal?.intervalMs ?? 30_000) - (performance.now() - started));
+        this.timer = setTimeout(() => this.tick(), wait);
+        this.timer.unref();
+      });
+  }
+
+  /** Stops scraping, aborts a scrape in flight, closes connections. Never throws. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.controller.abort();
+    await this.running?.catch(() => {});
+    await this.agent.destroy().catch(() => {});
+  }
+}
