@@ -11,9 +11,11 @@ import { formatIssues, loadConfigFile } from './config/load.js';
 import type { Logger } from './log/logger.js';
 import { Recorder } from './metrics/recorder.js';
 import { probe } from './probe/prober.js';
+import { InternalRunner } from './proxy/internal-runner.js';
 import { describeDiff } from './probe/tool-hash.js';
 import type { ProbeResult } from './probe/types.js';
 import { Scheduler } from './schedule/scheduler.js';
+import { setupTracing } from './telemetry/tracing.js';
 import { createApp } from './server/app.js';
 import { History } from './server/history.js';
 
@@ -45,9 +47,13 @@ export interface Sidecar {
 /** Starts the sidecar and resolves once it listens. */
 export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const { logger } = opts;
+  // Off unless OTEL_* says otherwise (docs/tracing.md); never blocks probing or shutdown.
+  const tracing = setupTracing(opts.env, logger);
   const registry = new Registry();
   if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   const recorder = new Recorder(registry);
+  // Scrapers and proxies: the "inside the server" metrics, started and reloaded with the config.
+  const internal = new InternalRunner(recorder, logger);
   const history = new History();
   let config = opts.config;
   let ready = false;
@@ -68,7 +74,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   };
 
   const scheduler = new Scheduler({
-    runProbe: (target, o) => probe(target, o),
+    runProbe: (target, o) => probe(target, { ...o, tracer: tracing.hooks }),
     onResult,
     onSkip: (target) => {
       recorder.recordSkip(target);
@@ -88,6 +94,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     history.retain(names);
     config = next;
     const diff = await scheduler.setTargets(next.targets);
+    await internal.setTargets(next.targets);
     recorder.recordReload(true, Date.now(), next.targets.length);
     return diff;
   };
@@ -116,7 +123,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const app = createApp({
     registry,
     getConfig: () => config,
-    probeNow: (target: TargetConfig) => probe(target),
+    probeNow: (target: TargetConfig) => probe(target, { tracer: tracing.hooks }),
     history,
     reload: opts.enableLifecycle ? reload : undefined,
     isReady: () => ready,
@@ -140,6 +147,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   for (const t of config.targets) recorder.addTarget(t);
   recorder.recordReload(true, Date.now(), config.targets.length);
   await scheduler.setTargets(config.targets);
+  await internal.setTargets(config.targets);
   ready = true;
   logger.info('started', { targets: config.targets.length, version: VERSION });
 
@@ -150,8 +158,10 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     async close() {
       ready = false;
       await scheduler.stop();
+      await internal.stop();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // The last spans flush while the server closes; tracing.shutdown() is bounded and never rejects.
+      await Promise.all([tracing.shutdown(), new Promise<void>((resolve) => server.close(() => resolve()))]);
     },
   };
 }

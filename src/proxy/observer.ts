@@ -1,0 +1,206 @@
+/**
+ * What the proxy knows about the traffic of one target: open sessions, requests awaiting their
+ * answer (matched by JSON-RPC id within a session), tool calls in flight. Pure bookkeeping with
+ * bounds; it reports through a ProxySink and never sees a body it was not handed.
+ */
+import { performance } from 'node:perf_hooks';
+
+/** Where observations go (the recorder, bound to one target). Implementations must not throw. */
+export interface ProxySink {
+  sessions(active: number): void;
+  toolCalls(active: number): void;
+  operation(method: string, errorType: string, seconds: number): void;
+  sessionEnded(seconds: number): void;
+}
+
+/** Why something passed through unobserved (counted in `stats`). */
+export type UnobservedReason = 'too_large' | 'unparsable' | 'pending_limit';
+
+/** Methods that become `mcp_method_name` values; anything else is `other` (clients choose these). */
+const KNOWN_METHODS = new Set([
+  'initialize', 'ping', 'server/discover', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list',
+  'resources/read', 'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete',
+  'logging/setLevel', 'tasks/get', 'tasks/list', 'tasks/result', 'tasks/cancel', 'subscriptions/listen',
+]);
+
+/** A bounded label value for a client-chosen method name. */
+export function methodLabel(method: unknown): string {
+  return typeof method === 'string' && KNOWN_METHODS.has(method) ? method : 'other';
+}
+
+/** A bounded label value for a JSON-RPC error code from the server. */
+export function errorCodeLabel(code: unknown): string {
+  return typeof code === 'number' && Number.isInteger(code) && Math.abs(code) < 1_000_000 ? String(code) : 'other';
+}
+
+interface Pending {
+  method: string;
+  t0: number;
+  tool: boolean;
+  /** Session key of the pending (to drop a session's pendings when it ends). */
+  session: string;
+}
+
+interface Session {
+  openedAt: number;
+  lastSeen: number;
+  /** Open long-lived streams (GET): a session with one is not idle. */
+  streams: number;
+}
+
+/** JSON-RPC id as a map key: 1 and "1" are different ids. */
+function idKey(id: unknown): string | undefined {
+  if (typeof id === 'string') return `s${id}`;
+  if (typeof id === 'number') return `n${id}`;
+  return undefined;
+}
+
+/** The proxy's bookkeeping for one target. */
+export class TrafficObserver {
+  private readonly pending = new Map<string, Pending>();
+  private readonly sessions = new Map<string, Session>();
+  private toolCalls = 0;
+  private sweeper?: NodeJS.Timeout;
+  readonly stats: Record<UnobservedReason, number> = { too_large: 0, unparsable: 0, pending_limit: 0 };
+
+  constructor(
+    private readonly sink: ProxySink,
+    private readonly opts: { maxPending: number; idleTimeoutMs: number },
+  ) {
+    sink.sessions(0);
+    sink.toolCalls(0);
+    this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(opts.idleTimeoutMs / 4, 15_000)));
+    this.sweeper.unref();
+  }
+
+  count(reason: UnobservedReason): void {
+    this.stats[reason]++;
+  }
+
+  /**
+   * A client message sent on `session` (a request, notification or response). Returns the
+   * pending key when it is a request now awaiting its answer.
+   */
+  clientMessage(session: string, msg: unknown, t0: number): string | undefined {
+    if (!msg || typeof msg !== 'object') return undefined;
+    const m = msg as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
+    if (typeof m.method !== 'string') return undefined; // a response to a server request
+    const id = idKey(m.id);
+    if (id === undefined) {
+      // A cancelled request will get no answer: stop waiting, do not time it.
+      if (m.method === 'notifications/cancelled') this.drop(`${session}\0${idKey(m.params?.requestId)}`);
+      return undefined;
+    }
+    if (this.pending.size >= this.opts.maxPending) {
+      this.count('pending_limit');
+      return undefined;
+    }
+    const key = `${session}\0${id}`;
+    const tool = m.method === 'tools/call';
+    this.drop(key); // a reused id replaces the old wait
+    this.pending.set(key, { method: methodLabel(m.method), t0, tool, session });
+    if (tool) this.sink.toolCalls(++this.toolCalls);
+    return key;
+  }
+
+  /** A server message seen on a stream of `session`: completes the request it answers. */
+  serverMessage(session: string, msg: unknown): void {
+    if (!msg || typeof msg !== 'object') return;
+    const m = msg as { id?: unknown; method?: unknown; error?: { code?: unknown }; result?: { isError?: unknown } };
+    if (m.method !== undefined) return; // a server request or notification
+    const id = idKey(m.id);
+    if (id === undefined) return;
+    const key = `${session}\0${id}`;
+    const p = this.pending.get(key);
+    if (!p) return;
+    let errorType = '';
+    if (m.error) errorType = errorCodeLabel(m.error.code);
+    else if (p.tool && m.result?.isError === true) errorType = 'tool_error';
+    this.complete(key, p, errorType);
+  }
+
+  /** Completes a still-pending request with an HTTP-level error (`http_502`, ...). */
+  fail(key: string, errorType: string): void {
+    const p = this.pending.get(key);
+    if (p) this.complete(key, p, errorType);
+  }
+
+  /** Stops waiting for a request without timing it (its answer can no longer be seen). */
+  drop(key: string): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    if (p.tool) this.sink.toolCalls(--this.toolCalls);
+  }
+
+  isPending(key: string): boolean {
+    return this.pending.has(key);
+  }
+
+  private complete(key: string, p: Pending, errorType: string): void {
+    this.pending.delete(key);
+    if (p.tool) this.sink.toolCalls(--this.toolCalls);
+    this.sink.operation(p.method, errorType, (performance.now() - p.t0) / 1000);
+  }
+
+  /** Records an operation timed at the HTTP level (stateless request whose body was not parsed). */
+  operation(method: string, errorType: string, t0: number): void {
+    this.sink.operation(methodLabel(method), errorType, (performance.now() - t0) / 1000);
+  }
+
+  /** Marks traffic on a session; opens it if unknown and `open` (an initialize answer, or adoption). */
+  touch(session: string, open: boolean): void {
+    const s = this.sessions.get(session);
+    const now = performance.now();
+    if (s) s.lastSeen = now;
+    else if (open) {
+      this.sessions.set(session, { openedAt: now, lastSeen: now, streams: 0 });
+      this.sink.sessions(this.sessions.size);
+    }
+  }
+
+  hasSession(session: string): boolean {
+    return this.sessions.has(session);
+  }
+
+  /** A long-lived stream of the session opened (+1) or closed (-1). */
+  stream(session: string, delta: 1 | -1): void {
+    const s = this.sessions.get(session);
+    if (!s) return;
+    s.streams = Math.max(0, s.streams + delta);
+    s.lastSeen = performance.now();
+  }
+
+  /** Ends a session (DELETE, 404, closed legacy stream, idle): records its duration, drops its pendings. */
+  endSession(session: string): void {
+    const s = this.sessions.get(session);
+    if (!s) return;
+    this.sessions.delete(session);
+    this.sink.sessions(this.sessions.size);
+    this.sink.sessionEnded((performance.now() - s.openedAt) / 1000);
+    for (const [key, p] of this.pending) if (p.session === session) this.drop(key);
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    const idle = this.opts.idleTimeoutMs;
+    for (const [id, s] of this.sessions) if (s.streams === 0 && now - s.lastSeen > idle) this.endSession(id);
+    // Answers that never came (lost streams) stop counting as in flight after the idle timeout.
+    for (const [key, p] of this.pending) if (now - p.t0 > idle) this.drop(key);
+  }
+
+  /** Open sessions and pending requests, for tests and the debug log. */
+  snapshot(): { sessions: number; pending: number; toolCalls: number } {
+    return { sessions: this.sessions.size, pending: this.pending.size, toolCalls: this.toolCalls };
+  }
+
+  /** Stops the sweeper and forgets everything; sessions cut by a shutdown are not timed (they did not end). */
+  close(): void {
+    clearInterval(this.sweeper);
+    this.sessions.clear();
+    this.pending.clear();
+    this.toolCalls = 0;
+    this.sink.sessions(0);
+    this.sink.toolCalls(0);
+  }
+}
