@@ -23,10 +23,21 @@ export function safeLabel(value: string | undefined): string {
 
 type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
 
+/** Histograms whose observations carry the trace id of a recent probe (docs/tracing.md). */
+const EXEMPLAR_METRICS: ReadonlySet<string> = new Set([METRICS.clientOperationDuration.name]);
+
 function build(def: MetricDef, registry: Registry): AnyMetric {
   const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
   if (def.type === 'gauge') return new Gauge(common);
   if (def.type === 'counter') return new Counter(common);
+  if (EXEMPLAR_METRICS.has(def.name)) {
+    // prom-client refuses exemplars on a registry whose content type is Prometheus text, but only
+    // when registering: register by hand. Exemplars appear only in OpenMetrics scrapes
+    // (server/app.ts switches on the Accept header); the text format omits them.
+    const h = new Histogram({ ...common, registers: [], buckets: [...(def.buckets ?? [])], enableExemplars: true });
+    registry.registerMetric(h);
+    return h;
+  }
   return new Histogram({ ...common, buckets: [...(def.buckets ?? [])] });
 }
 
@@ -217,16 +228,18 @@ export class Recorder {
     const transport = r.server?.transport ?? 'unknown';
     const networkTransport = transport === 'stdio' ? 'pipe' : transport === 'unknown' ? 'unknown' : 'tcp';
     for (const op of r.operations) {
-      m.clientOperationDuration.observe(
-        {
+      // Exemplar-enabled histograms take the object form of observe().
+      m.clientOperationDuration.observe({
+        labels: {
           target,
           mcp_method_name: op.method,
           error_type: op.errorType ?? '',
           mcp_protocol_version: protocolVersion,
           network_transport: networkTransport,
         },
-        op.durationSeconds,
-      );
+        value: op.durationSeconds,
+        ...(op.traceId && op.spanId ? { exemplarLabels: { trace_id: op.traceId, span_id: op.spanId } } : {}),
+      });
     }
 
     if (r.success && r.server) {

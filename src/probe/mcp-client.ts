@@ -5,7 +5,7 @@
  *
  * Built on `@modelcontextprotocol/client` (v2): the v1 package cannot speak 2026-07-28.
  */
-import { Client, StreamableHTTPClientTransport, SSEClientTransport } from '@modelcontextprotocol/client';
+import { Client, StreamableHTTPClientTransport, SSEClientTransport, TRACEPARENT_META_KEY, TRACESTATE_META_KEY } from '@modelcontextprotocol/client';
 import type { Transport, CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import type { ProbeMemory, ProtocolEra, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
@@ -66,6 +66,45 @@ export function createTransport(
     };
   }
   return { transport: new StreamableHTTPClientTransport(url, { fetch: o.fetch, requestInit }) };
+}
+
+/** Hooks of `injectTraceContext`: the current operation's context, and who hears of each request id. */
+export interface TraceContextSource {
+  /** The W3C context to put in `params._meta`; undefined sends the message unchanged. */
+  meta(): { traceparent: string; tracestate?: string } | undefined;
+  onRequest?(id: string | number, method: string): void;
+}
+
+/**
+ * Makes every JSON-RPC request sent on `transport` carry `params._meta.traceparent` (and
+ * `tracestate`) of the current operation, so a server that honours it joins the probe's trace
+ * (MCP semantic conventions: context travels in `params._meta`). Works for every transport,
+ * stdio included, because it wraps `send` rather than the HTTP body. Existing `_meta` keys are
+ * kept; the SDK's message object is copied, never mutated. Returns the same transport.
+ */
+export function injectTraceContext(transport: Transport, source: TraceContextSource): Transport {
+  const send = transport.send.bind(transport);
+  transport.send = (message, options) => {
+    const m = message as { id?: unknown; method?: unknown; params?: Record<string, unknown> };
+    if (typeof m.method !== 'string' || m.id === undefined) return send(message, options);
+    const ctx = source.meta();
+    try {
+      source.onRequest?.(m.id as string | number, m.method);
+    } catch {
+      /* tracing never changes a probe */
+    }
+    if (!ctx) return send(message, options);
+    const meta: Record<string, unknown> = { ...((m.params?._meta as Record<string, unknown> | undefined) ?? {}) };
+    meta[TRACEPARENT_META_KEY] = ctx.traceparent;
+    if (ctx.tracestate) meta[TRACESTATE_META_KEY] = ctx.tracestate;
+    return send({ ...message, params: { ...(m.params ?? {}), _meta: meta } } as typeof message, options);
+  };
+  return transport;
+}
+
+/** The session id of a stateful Streamable HTTP connection (span attribute `mcp.session.id`). */
+export function sessionIdOf(conn: McpConnection): string | undefined {
+  return conn.transport instanceof StreamableHTTPClientTransport ? conn.transport.sessionId : undefined;
 }
 
 /** Builds a client whose negotiation follows what the previous success taught. */

@@ -12,10 +12,11 @@ import type { TargetConfig } from '../config/schema.js';
 import { classifyError, errorChain } from './classify.js';
 import { checkCanary, checkExpectations, ProbeAssertionError } from './checks.js';
 import { createProbeWire, type ProbeWire } from './http-wire.js';
-import { callTool, createClient, createTransport, describeServer, endSession, listAllTools, type McpConnection } from './mcp-client.js';
+import { callTool, createClient, createTransport, describeServer, endSession, injectTraceContext, listAllTools, sessionIdOf, type McpConnection } from './mcp-client.js';
 import { redact, safeUrl, targetSecrets } from './redact.js';
 import { hashToolList } from './tool-hash.js';
-import type { FailureReason, Phase, ProbeMemory, ProbeResult, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
+import { NOOP_TRACE_HOOKS, type OperationTrace, type ProbeTrace, type ProbeTraceStart, type TraceHooks } from './trace-hooks.js';
+import type { FailureReason, OperationRecord, Phase, ProbeMemory, ProbeResult, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
 
 /** How long ending the session and closing the transport may take, on top of the timeout. */
 export const CLOSE_DEADLINE_MS = 1500;
@@ -29,6 +30,8 @@ export interface ProbeOptions {
   signal?: AbortSignal;
   /** Run the canary tool call in this probe (the scheduler may run it less often). Default true. */
   canary?: boolean;
+  /** Receives the probe's spans (src/telemetry/); default: no tracing, no `_meta` injection. */
+  tracer?: TraceHooks;
 }
 
 class DeadlineError extends Error {
@@ -83,6 +86,8 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     checks: [],
     log,
   };
+  const trace = startTrace(options.tracer, target);
+  if (trace.traceId) say(`trace id ${trace.traceId}`);
 
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DeadlineError(target.timeoutMs)), target.timeoutMs);
@@ -108,7 +113,7 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     for (let i = 0; i < kinds.length; i++) {
       const kind = kinds[i] as ResolvedTransport;
       const isLastTry = i === kinds.length - 1;
-      const attempt = await attemptProbe(target, kind, headers, memory, signal, say, options.canary ?? true);
+      const attempt = await attemptProbe(target, kind, headers, memory, signal, say, options.canary ?? true, trace);
       Object.assign(result.phases, attempt.phases);
       result.operations.push(...attempt.operations);
       result.httpStatus = attempt.httpStatus;
@@ -148,8 +153,30 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     result.durationSeconds = (performance.now() - t0) / 1000;
     if (result.message) result.message = redact(result.message, secrets).slice(0, MAX_MESSAGE_LENGTH);
     say(result.success ? `success in ${(result.durationSeconds * 1000).toFixed(1)}ms` : `failure: ${result.reason}: ${result.message}`);
+    if (trace.traceId) result.traceId = trace.traceId;
+    trace.end(result);
   }
   return result;
+}
+
+/** Starts the probe's trace; a tracer that throws is replaced by none (tracing never fails a probe). */
+function startTrace(tracer: TraceHooks | undefined, target: TargetConfig): ProbeTrace {
+  const start: ProbeTraceStart = { target: target.name, networkTransport: target.transport === 'stdio' ? 'pipe' : 'tcp' };
+  if (target.transport !== 'stdio' && target.url) {
+    try {
+      // Host and port only: the URL's path, query and userinfo may hold secrets.
+      const u = new URL(target.url);
+      start.serverAddress = u.hostname.replace(/^\[|\]$/g, '');
+      start.serverPort = Number(u.port) || (u.protocol === 'https:' ? 443 : 80);
+    } catch {
+      /* an invalid URL fails the probe later, with a reason */
+    }
+  }
+  try {
+    return (tracer ?? NOOP_TRACE_HOOKS).startProbe(start);
+  } catch {
+    return NOOP_TRACE_HOOKS.startProbe(start);
+  }
 }
 
 function fail(result: ProbeResult, reason: FailureReason, message: string): void {
@@ -190,6 +217,7 @@ async function attemptProbe(
   signal: AbortSignal,
   say: (line: string) => void,
   runCanary: boolean,
+  trace: ProbeTrace,
 ): Promise<Attempt> {
   const attempt: Attempt = { phases: {}, operations: [], checks: [], httpStatus: 0 };
   const remaining = () => Math.max(1, target.timeoutMs - 0);
@@ -201,6 +229,26 @@ async function attemptProbe(
   let stderr = '';
   const aborted = untilAborted(signal);
   const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, aborted.promise]);
+  // The span of the operation in flight: its context goes into each request's params._meta.
+  let currentOp: OperationTrace | undefined;
+  const finishOp = (record: OperationRecord) => {
+    const op = currentOp;
+    currentOp = undefined;
+    if (op) {
+      op.end({
+        method: record.method,
+        errorType: record.errorType,
+        toolName: record.toolName,
+        protocolVersion: attempt.server?.protocolVersion,
+        sessionId: conn ? sessionIdOf(conn) : undefined,
+      });
+      if (op.traceId) {
+        record.traceId = op.traceId;
+        record.spanId = op.spanId;
+      }
+    }
+    attempt.operations.push(record);
+  };
 
   try {
     const { client, connectOptions } = createClient(memory, target.maxToolPages);
@@ -220,6 +268,7 @@ async function attemptProbe(
       const built = createTransport(kind, { url: target.url ?? '', headers, fetch: wire.fetch });
       conn = { client, transport: built.transport, kind };
     }
+    injectTraceContext(conn.transport, { meta: () => currentOp?.meta, onRequest: (id) => currentOp?.request(id) });
     // Malformed or unexpected messages are reported through onerror without failing the request.
     client.onerror = (err: Error) => {
       malformed++;
@@ -228,6 +277,7 @@ async function attemptProbe(
 
     phase = 'handshake';
     const reqOpts = { timeout: remaining(), signal };
+    currentOp = trace.startOperation(memory.era === 'modern' ? 'server/discover' : 'initialize');
     let t = performance.now();
     say(`${kind}: handshake (${memory.era === 'legacy' ? 'initialize' : memory.era === 'modern' ? 'server/discover' : 'negotiating era'})`);
     try {
@@ -242,15 +292,19 @@ async function attemptProbe(
       if (obs?.connectSeconds !== undefined) attempt.phases.connect = tcp;
       if (obs?.tlsSeconds !== undefined) attempt.phases.tls = tls;
       attempt.phases.handshake = Math.max(0, handshakeSeconds - dns - tcp - tls);
+      if (obs?.dnsSeconds !== undefined) currentOp?.phase('dns', dns);
+      if (obs?.connectSeconds !== undefined) currentOp?.phase('connect', tcp);
+      if (obs?.tlsSeconds !== undefined) currentOp?.phase('tls', tls);
     }
     const server = describeServer(client, kind);
     attempt.server = server;
     hadSession = true;
     if (kind === 'stdio') conn.pid = (conn.transport as { pid?: number | null }).pid ?? undefined;
-    attempt.operations.push({ method: server.era === 'modern' ? 'server/discover' : 'initialize', durationSeconds: attempt.phases.handshake ?? 0 });
+    finishOp({ method: server.era === 'modern' ? 'server/discover' : 'initialize', durationSeconds: attempt.phases.handshake ?? 0 });
     say(`handshake ok: ${server.name} ${server.version}, protocol ${server.protocolVersion} (${server.era})`);
 
     phase = 'tools_list';
+    currentOp = trace.startOperation('tools/list');
     t = performance.now();
     let tools: ToolSummary[];
     try {
@@ -259,7 +313,7 @@ async function attemptProbe(
       attempt.phases.tools_list = (performance.now() - t) / 1000;
     }
     attempt.tools = tools;
-    attempt.operations.push({ method: 'tools/list', durationSeconds: attempt.phases.tools_list });
+    finishOp({ method: 'tools/list', durationSeconds: attempt.phases.tools_list });
     say(`tools/list ok: ${tools.length} tools${tools.length > 0 ? `: ${tools.slice(0, 20).map((x) => x.name).join(', ')}${tools.length > 20 ? ', …' : ''}` : ''}`);
 
     attempt.checks.push(...checkExpectations(target.expect, server, tools));
@@ -269,17 +323,18 @@ async function attemptProbe(
     if (target.canary && runCanary) {
       phase = 'tool_call';
       const canary = target.canary;
+      currentOp = trace.startOperation('tools/call');
       t = performance.now();
       let callResult;
       try {
         callResult = await race(callTool(client, canary.tool, canary.arguments, reqOpts));
       } catch (err) {
         attempt.phases.tool_call = (performance.now() - t) / 1000;
-        attempt.operations.push({ method: 'tools/call', toolName: canary.tool, durationSeconds: attempt.phases.tool_call, errorType: jsonRpcCode(err) ?? 'error' });
+        finishOp({ method: 'tools/call', toolName: canary.tool, durationSeconds: attempt.phases.tool_call, errorType: jsonRpcCode(err) ?? 'error' });
         throw err;
       }
       attempt.phases.tool_call = (performance.now() - t) / 1000;
-      attempt.operations.push({
+      finishOp({
         method: 'tools/call',
         toolName: canary.tool,
         durationSeconds: attempt.phases.tool_call,
@@ -309,11 +364,14 @@ async function attemptProbe(
     if (phase !== 'tool_call' && phase !== 'setup') {
       const method = phase === 'handshake' ? (memory.era === 'modern' ? 'server/discover' : 'initialize') : 'tools/list';
       if (!attempt.operations.some((o) => o.method === method)) {
-        attempt.operations.push({ method, durationSeconds: attempt.phases[phase] ?? 0, errorType: jsonRpcCode(err) ?? attempt.reason });
+        finishOp({ method, durationSeconds: attempt.phases[phase] ?? 0, errorType: jsonRpcCode(err) ?? attempt.reason });
       }
     }
     say(`${phase} failed: ${attempt.reason}`);
   } finally {
+    // An operation that ended without a record (setup failed, or a bug) still ends its span.
+    currentOp?.end({ errorType: attempt.reason ?? 'internal' });
+    currentOp = undefined;
     aborted.dispose();
     if (conn) {
       const tc = performance.now();

@@ -52,6 +52,9 @@ export interface OperationRecord {
   errorType?: string;
   /** Tool name for `tools/call`. */
   toolName?: string;
+  /** Trace and span id of the operation's span when it was sampled (exemplars). */
+  traceId?: string;
+  spanId?: string;
 }
 
 /** One `expect`/canary check, reported on its own (Gatus style). */
@@ -107,6 +110,8 @@ export interface ProbeResult {
   toolListChange?: ToolListDiff;
   /** Timestamped lines describing the probe step by step, for `/probe?debug=true` and `probe` CLI. */
   log: string[];
+  /** Trace id of the probe's trace when tracing is on and the trace was sampled (docs/tracing.md). */
+  traceId?: string;
 }
 
 /**
