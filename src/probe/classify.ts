@@ -113,6 +113,7 @@ export function classifyError(input: ClassifyInput): FailureReason {
   if (strCodes.includes('MCPWATCH_RESPONSE_TOO_LARGE')) return 'response_too_large';
   if (strCodes.includes('MCPWATCH_ASSERTION') || names.includes('ProbeAssertionError')) return 'assertion';
   if (strCodes.includes('MCPWATCH_CONFIG')) return 'internal';
+  if (strCodes.includes('MCPWATCH_INVALID_RESPONSE')) return 'invalid_response';
 
   // Connection-level evidence from the HTTP layer is the most precise.
   if (input.connectError?.code) {
@@ -146,6 +147,9 @@ export function classifyError(input: ClassifyInput): FailureReason {
     }
   }
   if (input.lastStatus >= 400) return statusReason(input.lastStatus, input);
+  // A redirect the probe did not follow (another origin, or a loop past the SDK's limit) is an
+  // unexpected HTTP answer, not a broken body (test/hostile).
+  if (input.lastStatus >= 300 && input.lastStatus < 400) return 'http_status';
 
   if (
     strCodes.some((c) => ['INVALID_RESULT', 'CLIENT_HTTP_UNEXPECTED_CONTENT', 'LIST_PAGINATION_EXCEEDED', 'UNSUPPORTED_RESULT_TYPE'].includes(c)) ||

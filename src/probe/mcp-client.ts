@@ -8,6 +8,7 @@
 import { Client, StreamableHTTPClientTransport, SSEClientTransport, TRACEPARENT_META_KEY, TRACESTATE_META_KEY } from '@modelcontextprotocol/client';
 import type { Transport, CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { looksLikeJsonRpcLine } from './validate.js';
 import type { ProbeMemory, ProtocolEra, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
 
 export const CLIENT_INFO = { name: 'mcpwatch', version: '0.1.0' } as const;
@@ -36,6 +37,8 @@ export interface StdioTransportOptions {
   cwd?: string;
   /** Collects the child's stderr (bounded by the caller). */
   onStderr: (chunk: string) => void;
+  /** Called for each stdout line that cannot be a JSON-RPC message (the SDK skips those silently). */
+  onStdoutNoise?: () => void;
 }
 
 /** Builds an SDK transport. Never performs I/O. */
@@ -54,6 +57,7 @@ export function createTransport(
     Object.assign(env, o.env);
     const stdio = new StdioClientTransport({ command: o.command, args: o.args, env, cwd: o.cwd, stderr: 'pipe' });
     stdio.stderr?.on('data', (chunk: Buffer) => o.onStderr(chunk.toString('utf8')));
+    if (o.onStdoutNoise) tapStdoutNoise(stdio, o.onStdoutNoise);
     return { transport: stdio, stdio };
   }
   const o = opts as HttpTransportOptions;
@@ -105,6 +109,41 @@ export function injectTraceContext(transport: Transport, source: TraceContextSou
 /** The session id of a stateful Streamable HTTP connection (span attribute `mcp.session.id`). */
 export function sessionIdOf(conn: McpConnection): string | undefined {
   return conn.transport instanceof StreamableHTTPClientTransport ? conn.transport.sessionId : undefined;
+}
+
+/**
+ * The SDK's stdio reader drops stdout lines that are not JSON (servers that log to stdout), so a
+ * server printing only garbage looks like a silent one. Counting those lines lets the prober say
+ * `invalid_response` instead of `timeout` (test/hostile). Reads the child's stdout beside the SDK.
+ */
+function tapStdoutNoise(stdio: StdioClientTransport, onNoise: () => void): void {
+  // Era negotiation runs `server/discover` on a disposable sibling built with
+  // `transport.constructor(params)`: hand it a factory so the sibling is tapped too. The
+  // instance keeps the SDK's prototype, so the SDK still takes its sibling path.
+  const sibling = function (params: ConstructorParameters<typeof StdioClientTransport>[0]) {
+    const t = new StdioClientTransport(params);
+    tapStdoutNoise(t, onNoise);
+    return t;
+  };
+  Object.defineProperty(stdio, 'constructor', { value: sibling, configurable: true, writable: true });
+  const start = stdio.start.bind(stdio);
+  stdio.start = async () => {
+    await start();
+    const out = (stdio as unknown as { _process?: { stdout?: NodeJS.ReadableStream | null } })._process?.stdout;
+    // Only the start of each line matters: memory stays bounded whatever the line length.
+    let lineStart = '';
+    out?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      for (let from = 0; ; ) {
+        const nl = text.indexOf('\n', from);
+        lineStart = (lineStart + text.slice(from, Math.min(from + 64, nl < 0 ? text.length : nl))).trimStart().slice(0, 16);
+        if (nl < 0) break;
+        if (!looksLikeJsonRpcLine(lineStart)) onNoise();
+        lineStart = '';
+        from = nl + 1;
+      }
+    });
+  };
 }
 
 /** Builds a client whose negotiation follows what the previous success taught. */

@@ -15,6 +15,7 @@ import { createProbeWire, type ProbeWire } from './http-wire.js';
 import { callTool, createClient, createTransport, describeServer, endSession, injectTraceContext, listAllTools, sessionIdOf, type McpConnection } from './mcp-client.js';
 import { redact, safeUrl, targetSecrets } from './redact.js';
 import { hashToolList } from './tool-hash.js';
+import { assertUniqueToolNames } from './validate.js';
 import { NOOP_TRACE_HOOKS, type OperationTrace, type ProbeTrace, type ProbeTraceStart, type TraceHooks } from './trace-hooks.js';
 import type { FailureReason, OperationRecord, Phase, ProbeMemory, ProbeResult, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
 
@@ -261,6 +262,10 @@ async function attemptProbe(
         onStderr: (chunk) => {
           if (stderr.length < MAX_STDERR_BYTES) stderr += chunk.slice(0, MAX_STDERR_BYTES - stderr.length);
         },
+        onStdoutNoise: () => {
+          malformed++;
+          if (malformed <= 3) say('stdio: a stdout line that is not JSON-RPC');
+        },
       });
       conn = { client, transport: built.transport, kind };
     } else {
@@ -312,6 +317,7 @@ async function attemptProbe(
     } finally {
       attempt.phases.tools_list = (performance.now() - t) / 1000;
     }
+    assertUniqueToolNames(tools);
     attempt.tools = tools;
     finishOp({ method: 'tools/list', durationSeconds: attempt.phases.tools_list });
     say(`tools/list ok: ${tools.length} tools${tools.length > 0 ? `: ${tools.slice(0, 20).map((x) => x.name).join(', ')}${tools.length > 20 ? ', …' : ''}` : ''}`);
@@ -361,6 +367,7 @@ async function attemptProbe(
       hadSession,
     });
     attempt.message = describeFailure(err, phase, obs?.lastStatus ?? 0, stderr);
+    if (malformed > 0) attempt.message += ` [${malformed} unparsable or unexpected messages from the server]`;
     if (phase !== 'tool_call' && phase !== 'setup') {
       const method = phase === 'handshake' ? (memory.era === 'modern' ? 'server/discover' : 'initialize') : 'tools/list';
       if (!attempt.operations.some((o) => o.method === method)) {
@@ -407,6 +414,17 @@ function describeFailure(err: unknown, phase: string, status: number, stderr: st
   return msg;
 }
 
+const STDIO_TERM_AFTER_MS = 300;
+const STDIO_KILL_AFTER_MS = 800;
+
+function signalChild(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
 /** Ends the session and closes the transport within CLOSE_DEADLINE_MS; kills a stdio child that lingers. */
 async function closeWithDeadline(conn: McpConnection, say: (line: string) => void): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -414,8 +432,16 @@ async function closeWithDeadline(conn: McpConnection, say: (line: string) => voi
     timer = setTimeout(() => resolve('late'), CLOSE_DEADLINE_MS);
   });
   const pid = conn.pid ?? ((conn.transport as { pid?: number | null }).pid ?? undefined);
+  // A probe need not wait the SDK's 2 s + 2 s for a child to leave after stdin closes: SIGTERM
+  // soon, SIGKILL if it ignores that (test/hostile "stdio ignores SIGTERM").
+  const escalation: NodeJS.Timeout[] = [];
+  if (conn.kind === 'stdio' && pid) {
+    escalation.push(setTimeout(() => signalChild(pid, 'SIGTERM'), STDIO_TERM_AFTER_MS));
+    escalation.push(setTimeout(() => signalChild(pid, 'SIGKILL'), STDIO_KILL_AFTER_MS));
+  }
   const outcome = await Promise.race([endSession(conn, (m) => say(m)).then(() => 'done' as const), deadline]);
   clearTimeout(timer);
+  for (const t of escalation) clearTimeout(t);
   if (outcome === 'late') say(`close did not finish within ${CLOSE_DEADLINE_MS}ms; dropping the connection`);
   if (conn.kind === 'stdio' && pid) {
     try {
