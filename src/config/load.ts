@@ -36,12 +36,12 @@ export function expandEnv(value: unknown, env: NodeJS.ProcessEnv, path: Property
 
 /** Parses config text. `source` names the file in YAML syntax errors. */
 export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = 'config'): LoadResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true }); // prettyErrors fills linePos
   if (doc.errors.length > 0) {
     return {
       issues: doc.errors.map((e) => ({
         path: source,
-        message: `YAML: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`,
+        message: `YAML: ${e.message.split(' at line ')[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}`,
       })),
     };
   }
