@@ -20,6 +20,7 @@ import {
   prometheusConfig,
   sleep,
   startChild,
+  startMetricsEndpoint,
   startWebhook,
   waitHttpOk,
   type Child,
@@ -28,6 +29,8 @@ import {
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGET = 'demo';
+/** `sessions_expected_max` of the target: MCPSessionsOverrun fires above 1.2x, i.e. from 3 sessions. */
+const EXPECTED_MAX = 2;
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -59,10 +62,13 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
   const webhook = await startWebhook();
   const mcpPort = await freePort();
   let demo: Awaited<ReturnType<typeof startDemoServer>> | undefined = await startDemoServer(mcpPort);
+  // The server's own metrics, scraped by mcpwatch (`internal.metrics_url`); at the expected max: a near miss.
+  const serverMetrics = await startMetricsEndpoint(EXPECTED_MAX);
   t.after(async () => {
     // Reverse start order; every stop is bounded (SIGKILL after 5 s).
     for (const c of children.reverse()) await c.stop();
     await demo?.close();
+    await serverMetrics.close();
     await webhook.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -74,7 +80,15 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
     watchConfig,
     stringify({
       defaults: { interval: '1s', timeout: '500ms' },
-      targets: [{ name: TARGET, url: demo.url, transport: 'streamable-http', sessions_expected_max: 2 }],
+      targets: [
+        {
+          name: TARGET,
+          url: demo.url,
+          transport: 'streamable-http',
+          sessions_expected_max: EXPECTED_MAX,
+          internal: { metrics_url: serverMetrics.url },
+        },
+      ],
     }),
   );
   const mcpwatch = startChild('mcpwatch', process.execPath, [
@@ -144,6 +158,15 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
       async () => ((await query(promUrl, `mcp_probe_success{job="mcpwatch",target="${TARGET}"} == 1`)).length === 1 ? true : undefined),
       20_000,
       () => `Prometheus never saw a successful probe\n${logs()}`,
+    );
+    // The scraped sessions reach Prometheus next to the configured expected max (1.0x: below the threshold).
+    await until(
+      async () => {
+        const r = await query(promUrl, `mcp_server_sessions_active{job="mcpwatch",target="${TARGET}"} / mcp_server_sessions_expected_max`);
+        return r[0]?.value[1] === '1' ? true : undefined;
+      },
+      20_000,
+      () => `Prometheus never saw mcp_server_sessions_active = mcp_server_sessions_expected_max = ${EXPECTED_MAX}\n${logs()}`,
     );
     await until(
       async () => {
@@ -238,5 +261,21 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
       1,
       `one outage, one page: ${describe(webhook.notifications)}`,
     );
+  });
+
+  await t.test('sessions past the expected max file MCPSessionsOverrun as a ticket', async () => {
+    const overrunAt = Date.now();
+    serverMetrics.setSessions(EXPECTED_MAX + 1);
+    const ticket = await webhook.waitFor((n) => holds(n, 'MCPSessionsOverrun', 'firing', TARGET), 30_000, 'MCPSessionsOverrun ticket');
+    console.log(`# time to detect (fast profile: 1 s scrapes, for: 2s): sessions ${EXPECTED_MAX} -> ${EXPECTED_MAX + 1} (expected max ${EXPECTED_MAX}) -> ticket in ${((ticket.at - overrunAt) / 1000).toFixed(1)} s`);
+    assert.equal(ticket.path, '/ticket', 'warning goes to the ticket receiver');
+    const alert = ticket.alerts.find((a) => a.labels.alertname === 'MCPSessionsOverrun')!;
+    assert.equal(alert.labels.severity, 'warning');
+    assert.match(alert.annotations.description ?? '', new RegExp(`${TARGET} has ${EXPECTED_MAX + 1} open MCP sessions`));
+    assert.equal(webhook.notifications.filter((n) => n.path === '/pager' && n.status === 'firing' && !holds(n, 'MCPProbeFailing', 'firing')).length, 0, 'nothing else paged');
+
+    serverMetrics.setSessions(1);
+    const resolved = await webhook.waitFor((n) => holds(n, 'MCPSessionsOverrun', 'resolved', TARGET), 30_000, 'resolved MCPSessionsOverrun');
+    assert.equal(resolved.path, '/ticket');
   });
 });
