@@ -46,15 +46,13 @@ function startOperation(tracer: Tracer, root: Span, start: ProbeTraceStart, meth
   );
   const startMs = Date.now();
   let phaseOffsetMs = 0;
-  let requestIdSet = false;
   const ids = sampledIds(span);
   return {
     meta: metaOf(span),
     ...ids,
     request(id) {
-      // One attribute per span: the first request of the operation (tools/list may page).
-      if (requestIdSet) return;
-      requestIdSet = true;
+      // One attribute per span: the last request of the operation (the handshake may try
+      // server/discover before initialize; tools/list may page).
       quietly(() => span.setAttribute('jsonrpc.request.id', String(id)));
     },
     phase(name, seconds) {
