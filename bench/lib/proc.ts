@@ -43,7 +43,7 @@ export interface Started {
 export function startProcess(
   command: string,
   args: string[],
-  opts: { ready?: RegExp; timeoutMs?: number; env?: NodeJS.ProcessEnv; stderr?: boolean } = {},
+  opts: { ready?: RegExp; timeoutMs?: number; env?: NodeJS.ProcessEnv; stderr?: boolean; readyOnStderr?: boolean } = {},
 ): Promise<Started> {
   const ready = opts.ready ?? /listening (\d+)/;
   const child = spawn(command, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', opts.stderr ? 'inherit' : 'pipe'] });
@@ -71,11 +71,13 @@ export function startProcess(
       if (m) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
+        child.stderr?.off('data', onData);
         child.stdout?.resume();
         resolve({ child, pid: child.pid as number, port: Number(m[1] ?? 0), stop });
       }
     };
     child.stdout?.on('data', onData);
+    if (opts.readyOnStderr) child.stderr?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`${command} ${args.join(' ')} exited with ${code} before ready\n${out}\n${errText}`));
