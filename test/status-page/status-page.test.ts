@@ -120,7 +120,8 @@ targets:
   assert.match((await page.textContent('#summary')) ?? '', /2 of 4 targets down/);
   assert.equal(await page.textContent('section[data-target="docs-search"] .srv'), HOSTILE, 'the name shows as text');
   assert.match((await page.textContent('section[data-target="docs-search"] .changes')) ?? '', /\+ summarize/);
-  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'no script ran');
+  // globalThis is the page's window here (the test tsconfig has no DOM lib).
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned), undefined, 'no script ran');
   assert.equal(await page.$$eval('script', (s) => s.length), 0, 'no script element in the DOM');
   assert.equal(await page.$$eval('section.card svg.spark rect', (r) => r.length > 0), true, 'duration charts are drawn');
   assert.equal(await page.getAttribute('meta[http-equiv="refresh"]', 'content'), '5');
