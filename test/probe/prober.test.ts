@@ -243,3 +243,20 @@ test('memory is forgotten after a failure so the next probe re-learns', async ()
   assert.equal(failed.reason, 'connect', explain(failed));
   assert.deepEqual(memory, {});
 });
+
+test('the 2026-07-28-only fixture really rejects initialize: a remembered legacy era fails, then is forgotten', async () => {
+  const modern = await startModernOnlyServer();
+  try {
+    const t = target(`name: modern-reject\nurl: ${modern.url}\ntimeout: 15s`);
+    const memory: ProbeMemory = { transport: 'streamable-http', era: 'legacy', protocolVersion: '2025-11-25' };
+    const failed = (await timedProbe(t, { memory })).result;
+    assert.equal(failed.reason, 'unsupported_version', explain(failed));
+    assert.equal(failed.httpStatus, 400);
+    assert.deepEqual(memory, {}, 'the era is re-learned after a failure');
+    const next = (await timedProbe(t, { memory })).result;
+    assertSuccess(next);
+    assert.equal(next.server?.protocolVersion, '2026-07-28');
+  } finally {
+    await modern.close();
+  }
+});
