@@ -39,6 +39,8 @@ interface Pending {
   tool: boolean;
   /** Session key of the pending (to drop a session's pendings when it ends). */
   session: string;
+  /** Its HTTP exchange is still open: that exchange settles it, not the session's end. */
+  inFlight: boolean;
 }
 
 interface Session {
@@ -98,7 +100,7 @@ export class TrafficObserver {
     const key = `${session}\0${id}`;
     const tool = m.method === 'tools/call';
     this.drop(key); // a reused id replaces the old wait
-    this.pending.set(key, { method: methodLabel(m.method), t0, tool, session });
+    this.pending.set(key, { method: methodLabel(m.method), t0, tool, session, inFlight: true });
     if (tool) this.sink.toolCalls(++this.toolCalls);
     return key;
   }
@@ -135,6 +137,17 @@ export class TrafficObserver {
 
   isPending(key: string): boolean {
     return this.pending.has(key);
+  }
+
+  /**
+   * The HTTP exchange of a request ended without its answer: keep waiting for it on the
+   * session's other streams, or stop waiting if the session is gone.
+   */
+  detach(key: string): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    if (this.sessions.has(p.session)) p.inFlight = false;
+    else this.drop(key);
   }
 
   private complete(key: string, p: Pending, errorType: string): void {
@@ -178,7 +191,7 @@ export class TrafficObserver {
     this.sessions.delete(session);
     this.sink.sessions(this.sessions.size);
     this.sink.sessionEnded((performance.now() - s.openedAt) / 1000);
-    for (const [key, p] of this.pending) if (p.session === session) this.drop(key);
+    for (const [key, p] of this.pending) if (p.session === session && !p.inFlight) this.drop(key);
   }
 
   private sweep(): void {
@@ -186,7 +199,7 @@ export class TrafficObserver {
     const idle = this.opts.idleTimeoutMs;
     for (const [id, s] of this.sessions) if (s.streams === 0 && now - s.lastSeen > idle) this.endSession(id);
     // Answers that never came (lost streams) stop counting as in flight after the idle timeout.
-    for (const [key, p] of this.pending) if (now - p.t0 > idle) this.drop(key);
+    for (const [key, p] of this.pending) if (!p.inFlight && now - p.t0 > idle) this.drop(key);
   }
 
   /** Open sessions and pending requests, for tests and the debug log. */

@@ -148,7 +148,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
             const newSid = header(h, 'mcp-session-id');
             if (sid === undefined && newSid !== undefined && status < 300) observer.touch(`s:${newSid}`, true);
             if (sid !== undefined && status < 300 && method !== 'DELETE') observer.touch(session, true); // adopt sessions opened before we started
-            if (hasSession && (status === 404 || (method === 'DELETE' && status < 300))) observer.endSession(session);
+            const endsSession = hasSession && (status === 404 || (method === 'DELETE' && status < 300));
             const ctype = header(h, 'content-type') ?? '';
             const isSse = ctype.startsWith('text/event-stream');
             const isJson = !isSse && ctype.includes('json');
@@ -205,7 +205,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
               done = true;
               if (jsonChunks && complete) onMessages(Buffer.concat(jsonChunks).toString('utf8'));
               if (status >= 400) for (const k of keys) observer.fail(k, `http_${status}`);
-              if (!hasSession || !complete) for (const k of keys) observer.drop(k);
+              if (endsSession) observer.endSession(session);
+              for (const k of keys) {
+                if (!hasSession || !complete) observer.drop(k);
+                else observer.detach(k);
+              }
               if (bodyMethod !== undefined && keys.length === 0 && !hasSession) observer.operation(bodyMethod, status >= 400 ? `http_${status}` : '', t0);
               if (isGetStream && sid !== undefined) observer.stream(session, -1);
               if (legacyKey !== undefined) observer.endSession(legacyKey); // the legacy session lives as long as its stream
