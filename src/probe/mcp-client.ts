@@ -219,4 +219,12 @@ export async function endSession(conn: McpConnection, onProblem: (message: strin
   } catch (err) {
     onProblem(`close: ${(err as Error).message}`);
   }
+  // A handshake cut short by the deadline has not attached the transport to the client yet, so
+  // client.close() does not reach it: close it directly (idempotent). On stdio this also aborts
+  // the SDK's era negotiation, whose sibling child would otherwise outlive the probe.
+  try {
+    await conn.transport.close();
+  } catch (err) {
+    onProblem(`transport close: ${(err as Error).message}`);
+  }
 }
