@@ -13,7 +13,9 @@ import { stringify } from 'yaml';
 import { buildAlertmanagerConfig } from '../../alerts/alertmanager.js';
 import { renderRules } from '../../alerts/generate.js';
 import { startDemoServer } from '../../src/cli/demo-server.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { freePort } from '../fixtures/net.js';
+import { startStatefulServer } from '../fixtures/sdk-servers.js';
 import {
   describe,
   holds,
@@ -31,6 +33,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGET = 'demo';
 /** `sessions_expected_max` of the target: MCPSessionsOverrun fires above 1.2x, i.e. from 3 sessions. */
 const EXPECTED_MAX = 2;
+/** A second target whose sessions mcpwatch counts as a transparent proxy in front of it. */
+const PROXIED = 'fanout';
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -64,10 +68,16 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
   let demo: Awaited<ReturnType<typeof startDemoServer>> | undefined = await startDemoServer(mcpPort);
   // The server's own metrics, scraped by mcpwatch (`internal.metrics_url`); at the expected max: a near miss.
   const serverMetrics = await startMetricsEndpoint(EXPECTED_MAX);
+  // A stateful SDK server (initialize opens an Mcp-Session-Id session) behind mcpwatch's proxy.
+  const upstream = await startStatefulServer();
+  const proxyPort = await freePort();
+  const clients: Client[] = [];
   t.after(async () => {
+    for (const c of clients) await c.close().catch(() => {});
     // Reverse start order; every stop is bounded (SIGKILL after 5 s).
     for (const c of children.reverse()) await c.stop();
     await demo?.close();
+    await upstream.close();
     await serverMetrics.close();
     await webhook.close();
     rmSync(dir, { recursive: true, force: true });
@@ -87,6 +97,13 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
           transport: 'streamable-http',
           sessions_expected_max: EXPECTED_MAX,
           internal: { metrics_url: serverMetrics.url },
+        },
+        {
+          name: PROXIED,
+          url: upstream.url,
+          transport: 'streamable-http',
+          sessions_expected_max: EXPECTED_MAX,
+          internal: { proxy: { listen: `127.0.0.1:${proxyPort}` } },
         },
       ],
     }),
@@ -123,20 +140,26 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
   ]);
   children.push(alertmanager);
 
-  // Prometheus with the fast-profile rules.
+  // Prometheus, first without rules: its scrape manager applies targets on a 5 s tick, so for the
+  // first seconds `up` is absent and the fast profile's MCPWatchDown (`absent(up)`, for: 5s) could
+  // fire before the first scrape. The rules are loaded once mcpwatch is scraped (production's
+  // for: 5m covers a Prometheus restart).
   const rulesFile = join(dir, 'mcpwatch.fast.rules.yml');
   writeFileSync(rulesFile, renderRules('fast'));
   const promPort = await freePort();
   const promUrl = `http://127.0.0.1:${promPort}`;
   const promConfig = join(dir, 'prometheus.yml');
-  writeFileSync(
-    promConfig,
-    stringify(prometheusConfig({ mcpwatch: `127.0.0.1:${watchPort}`, alertmanager: `127.0.0.1:${amPort}`, rulesFile })),
-  );
+  const writePromConfig = (rules: string[]) =>
+    writeFileSync(
+      promConfig,
+      stringify(prometheusConfig({ mcpwatch: `127.0.0.1:${watchPort}`, alertmanager: `127.0.0.1:${amPort}`, ruleFiles: rules })),
+    );
+  writePromConfig([]);
   const prometheus = startChild('prometheus', 'prometheus', [
     `--config.file=${promConfig}`,
     `--storage.tsdb.path=${join(dir, 'prom-data')}`,
     `--web.listen-address=127.0.0.1:${promPort}`,
+    '--web.enable-lifecycle',
     '--log.level=warn',
   ]);
   children.push(prometheus);
@@ -147,6 +170,14 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
     waitHttpOk(`${promUrl}/-/ready`, prometheus, 30_000),
   ]);
   const logs = () => children.map((c) => `--- ${c.name}\n${c.output()}`).join('\n');
+  await until(
+    async () => ((await query(promUrl, 'up{job="mcpwatch"} == 1')).length === 1 ? true : undefined),
+    20_000,
+    () => `Prometheus never scraped mcpwatch\n${logs()}`,
+  );
+  writePromConfig([rulesFile]);
+  const reloaded = await fetch(`${promUrl}/-/reload`, { method: 'POST' });
+  assert.equal(reloaded.status, 200, await reloaded.text());
 
   await t.test('the pipeline is healthy and silent', async () => {
     // Rules loaded without error, Alertmanager discovered, probes succeeding as Prometheus sees them.
@@ -276,6 +307,33 @@ test('alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanage
 
     serverMetrics.setSessions(1);
     const resolved = await webhook.waitFor((n) => holds(n, 'MCPSessionsOverrun', 'resolved', TARGET), 30_000, 'resolved MCPSessionsOverrun');
+    assert.equal(resolved.path, '/ticket');
+  });
+
+  await t.test('real SDK client sessions through the proxy past the expected max file MCPSessionsOverrun', async () => {
+    const proxyUrl = new URL(upstream.url);
+    proxyUrl.port = String(proxyPort);
+    const openedAt = Date.now();
+    // 3 sessions > 1.2 x 2: each client does the initialize handshake, which opens a session.
+    for (let i = 0; i < EXPECTED_MAX + 1; i++) {
+      const client = new Client({ name: `e2e-agent-${i}`, version: '1.0.0' });
+      await client.connect(new StreamableHTTPClientTransport(proxyUrl));
+      clients.push(client);
+      await client.listTools();
+    }
+    // >= because a probe of the target (direct, not proxied) may hold a session of its own right now.
+    assert.ok(upstream.sessions() >= EXPECTED_MAX + 1, `the sessions reached the server through the proxy: ${upstream.sessions()}`);
+    const ticket = await webhook.waitFor((n) => holds(n, 'MCPSessionsOverrun', 'firing', PROXIED), 30_000, `MCPSessionsOverrun ticket for ${PROXIED}`);
+    console.log(`# time to detect (fast profile, proxy mode): ${EXPECTED_MAX + 1} sessions opened -> ticket in ${((ticket.at - openedAt) / 1000).toFixed(1)} s`);
+    assert.equal(ticket.path, '/ticket');
+    assert.match(ticket.alerts.find((a) => a.labels.alertname === 'MCPSessionsOverrun')!.annotations.description ?? '', new RegExp(`${PROXIED} has ${EXPECTED_MAX + 1} open MCP sessions`));
+
+    // Closing the clients ends their sessions (DELETE through the proxy): the ticket resolves.
+    for (const c of clients.splice(0)) {
+      await (c.transport as StreamableHTTPClientTransport | undefined)?.terminateSession();
+      await c.close();
+    }
+    const resolved = await webhook.waitFor((n) => holds(n, 'MCPSessionsOverrun', 'resolved', PROXIED), 30_000, `resolved MCPSessionsOverrun for ${PROXIED}`);
     assert.equal(resolved.path, '/ticket');
   });
 });
