@@ -138,6 +138,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
           (up) => {
             const status = up.statusCode;
             const h = up.headers as Record<string, string | string[] | undefined>;
+            up.body.on('error', () => {}); // a destroyed body reports an abort; handled below
             try {
               res.writeHead(status, responseHeaders(h));
             } catch {

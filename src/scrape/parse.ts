@@ -101,6 +101,10 @@ function parseSampleLine(line: string, lineNo: number): Sample {
     throw new ExpositionParseError(lineNo, 'expected a metric name');
   }
   const labels: Record<string, string> = {};
+  // Blanks may separate the name from its labels (as the Go parser allows).
+  let k = i;
+  while (line[k] === ' ' || line[k] === '\t') k++;
+  if (line[k] === '{') i = k;
   if (line[i] === '{') {
     i++;
     for (;;) {

@@ -53,6 +53,7 @@ export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: Ab
   try {
     const { headers } = resolveHeaders(target);
     const res = await request(internal.metricsUrl, { method: 'GET', headers: { accept: ACCEPT, ...headers }, dispatcher: agent, signal: aborted });
+    res.body.on('error', () => {}); // destroying an unread body emits an abort error: expected here
     if (res.statusCode < 200 || res.statusCode > 299) {
       await res.body.dump().catch(() => {});
       return fail('http_status', `HTTP ${res.statusCode}`);
