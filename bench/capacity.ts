@@ -14,6 +14,25 @@ const SETTLE_S = Number(process.env.BENCH_CAPACITY_SETTLE_S ?? 20);
 const WINDOW_S = Number(process.env.BENCH_CAPACITY_WINDOW_S ?? 45);
 const LAG = 'mcpwatch_probe_schedule_lag_seconds';
 
+/** The failure reasons seen between two scrapes, most frequent first: `timeout 12, connect 3`. */
+function topReasons(before: string, after: string): string {
+  const count = (text: string) => {
+    const out = new Map<string, number>();
+    for (const m of text.matchAll(/^mcp_probe_failures_total\{[^}]*reason="([^"]+)"[^}]*\} (\S+)$/gm)) {
+      out.set(m[1] as string, (out.get(m[1] as string) ?? 0) + Number(m[2]));
+    }
+    return out;
+  };
+  const a = count(after);
+  const b = count(before);
+  return [...a]
+    .map(([reason, n]) => [reason, n - (b.get(reason) ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .sort((x, y) => y[1] - x[1])
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+}
+
 /** Runs benchmark 3 and returns its markdown. */
 export async function capacity(): Promise<PieceResult> {
   const servers = [await startFastServer(), await startFastServer()];
@@ -40,6 +59,7 @@ export async function capacity(): Promise<PieceResult> {
         const probes = sumSamples(m1, 'mcp_probes_total') - sumSamples(m0, 'mcp_probes_total');
         const failures = sumSamples(m1, 'mcp_probes_total', 'result="failure"') - sumSamples(m0, 'mcp_probes_total', 'result="failure"');
         const skipped = sumSamples(m1, 'mcpwatch_probes_skipped_total') - sumSamples(m0, 'mcpwatch_probes_skipped_total');
+        const reasons = topReasons(m0, m1);
         const p50 = quantileBetween(b0, b1, 0.5);
         const p99 = quantileBetween(b0, b1, 0.99);
         const rssMb = rssMax / 1024 / 1024;
@@ -47,7 +67,7 @@ export async function capacity(): Promise<PieceResult> {
         rows.push([
           String(n),
           (probes / seconds).toFixed(1),
-          String(failures),
+          `${failures}${reasons ? ` (${reasons})` : ''}`,
           String(skipped),
           `${((cpu / seconds) * 100).toFixed(1)} %`,
           ((cpu * 1000) / Math.max(1, probes)).toFixed(2),
