@@ -53,6 +53,23 @@ export const ExpectSchema = z.strictObject({
   tools: z.array(z.string().min(1)).optional(),
   /** Protocol versions the negotiated one must be among. */
   protocol_versions: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a protocol revision such as 2025-11-25')).optional(),
+  /**
+   * The server is monitored without credentials: a 401 with a `WWW-Authenticate` challenge and
+   * reachable RFC 9728 protected-resource metadata counts as success ("up, but walled").
+   */
+  auth_challenge: z.boolean().optional(),
+});
+
+/** OAuth 2 client credentials grant (Prometheus `oauth2` style); the token is cached until it expires. */
+export const OAuth2Schema = z.strictObject({
+  client_id: z.string().min(1),
+  client_secret: z.string().min(1).optional(),
+  /** File holding the client secret; re-read whenever a token is requested. */
+  client_secret_file: z.string().min(1).optional(),
+  token_url: z.string().url(),
+  scopes: z.array(z.string().min(1)).default([]),
+  /** Extra form parameters sent to the token endpoint (e.g. `audience`). */
+  endpoint_params: z.record(z.string(), z.string()).default({}),
 });
 
 export const CanarySchema = z.strictObject({
@@ -64,6 +81,8 @@ export const CanarySchema = z.strictObject({
   expect_text: z.string().optional(),
   /** The result must not have `isError: true` (default true). */
   expect_success: z.boolean().default(true),
+  /** Run the call at most this often (on the probes that fall due); every probe by default. */
+  interval: Duration.optional(),
 });
 
 const LabelMatch = z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'), z.string()).default({});
@@ -139,6 +158,7 @@ export const TargetSchema = z.strictObject({
   /** Extra HTTP headers on every request (values may use ${VAR}). */
   headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.string()).default({}),
   authorization: AuthorizationSchema.optional(),
+  oauth2: OAuth2Schema.optional(),
   tls: TlsSchema.optional(),
   expect: ExpectSchema.optional(),
   canary: CanarySchema.optional(),
@@ -186,9 +206,10 @@ export interface TargetConfig {
   timeoutMs: number;
   headers: Record<string, string>;
   authorization?: { type: string; credentials?: string; credentialsFile?: string };
+  oauth2?: { clientId: string; clientSecret?: string; clientSecretFile?: string; tokenUrl: string; scopes: string[]; endpointParams: Record<string, string> };
   tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string; insecureSkipVerify: boolean };
-  expect?: { minTools?: number; tools?: string[]; protocolVersions?: string[] };
-  canary?: { tool: string; arguments: Record<string, unknown>; expectText?: string; expectSuccess: boolean };
+  expect?: { minTools?: number; tools?: string[]; protocolVersions?: string[]; authChallenge?: boolean };
+  canary?: { tool: string; arguments: Record<string, unknown>; expectText?: string; expectSuccess: boolean; intervalMs?: number };
   maxResponseBytes: number;
   maxToolPages: number;
   sessionsExpectedMax?: number;
@@ -315,6 +336,12 @@ export function resolveConfig(file: ConfigFile): { config?: Config; issues: Conf
     if (t.authorization && Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization')) {
       issue('headers.Authorization', 'conflicts with the authorization block; keep one');
     }
+    if (t.oauth2) {
+      if (t.oauth2.client_secret && t.oauth2.client_secret_file) issue('oauth2', 'set either client_secret or client_secret_file, not both');
+      if (!t.oauth2.client_secret && !t.oauth2.client_secret_file) issue('oauth2', 'needs client_secret or client_secret_file');
+      if (t.authorization || Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization')) issue('oauth2', 'conflicts with authorization / headers.Authorization; keep one');
+      if (transport === 'stdio') issue('oauth2', 'not allowed when transport is stdio');
+    }
     targets.push({
       name: t.name,
       transport,
@@ -339,12 +366,26 @@ export function resolveConfig(file: ConfigFile): { config?: Config; issues: Conf
         serverName: t.tls.server_name,
         insecureSkipVerify: t.tls.insecure_skip_verify,
       },
-      expect: t.expect && { minTools: t.expect.min_tools, tools: t.expect.tools, protocolVersions: t.expect.protocol_versions },
+      expect: t.expect && {
+        minTools: t.expect.min_tools,
+        tools: t.expect.tools,
+        protocolVersions: t.expect.protocol_versions,
+        authChallenge: t.expect.auth_challenge,
+      },
+      oauth2: t.oauth2 && {
+        clientId: t.oauth2.client_id,
+        clientSecret: t.oauth2.client_secret,
+        clientSecretFile: t.oauth2.client_secret_file,
+        tokenUrl: t.oauth2.token_url,
+        scopes: t.oauth2.scopes,
+        endpointParams: t.oauth2.endpoint_params,
+      },
       canary: t.canary && {
         tool: t.canary.tool,
         arguments: t.canary.arguments,
         expectText: t.canary.expect_text,
         expectSuccess: t.canary.expect_success,
+        intervalMs: t.canary.interval,
       },
       maxResponseBytes: t.max_response_bytes ?? d.max_response_bytes,
       maxToolPages: t.max_tool_pages ?? d.max_tool_pages,

@@ -114,6 +114,7 @@ export function classifyError(input: ClassifyInput): FailureReason {
   if (strCodes.includes('MCPWATCH_ASSERTION') || names.includes('ProbeAssertionError')) return 'assertion';
   if (strCodes.includes('MCPWATCH_CONFIG')) return 'internal';
   if (strCodes.includes('MCPWATCH_INVALID_RESPONSE')) return 'invalid_response';
+  if (strCodes.includes('MCPWATCH_AUTH')) return 'auth';
 
   // Connection-level evidence from the HTTP layer is the most precise.
   if (input.connectError?.code) {

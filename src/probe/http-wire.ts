@@ -123,6 +123,14 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal): Prob
       tConnect = performance.now();
       phase = opts.protocol === 'https:' ? 'tls' : 'connect';
     });
+    // TLS 1.3 servers reject a missing or unknown client certificate after the handshake, with
+    // an alert the request later sees only as "other side closed": keep the alert's error.
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!obs.connectError && /^ERR_(SSL|TLS)_/.test(err.code ?? '')) {
+        obs.connectError = err;
+        obs.connectErrorPhase = 'tls';
+      }
+    });
     socket.once('secureConnect', () => {
       // Later connections resume the TLS session and carry no certificate: read it on the first.
       const cert = (socket as TLSSocket).getPeerCertificate?.(true);

@@ -16,6 +16,8 @@ import { callTool, createClient, createTransport, describeServer, endSession, in
 import { redact, safeUrl, targetSecrets } from './redact.js';
 import { hashToolList } from './tool-hash.js';
 import { assertUniqueToolNames } from './validate.js';
+import { currentClientSecret, dropToken, getAccessToken } from './oauth.js';
+import { checkAuthChallenge } from './auth-challenge.js';
 import { NOOP_TRACE_HOOKS, type OperationTrace, type ProbeTrace, type ProbeTraceStart, type TraceHooks } from './trace-hooks.js';
 import type { FailureReason, OperationRecord, Phase, ProbeMemory, ProbeResult, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
 
@@ -29,7 +31,7 @@ export interface ProbeOptions {
   memory?: ProbeMemory;
   /** Aborts the probe (shutdown, reload). */
   signal?: AbortSignal;
-  /** Run the canary tool call in this probe (the scheduler may run it less often). Default true. */
+  /** Run the canary tool call in this probe; by default when `canary.interval` says it is due (see canaryDue). */
   canary?: boolean;
   /** Receives the probe's spans (src/telemetry/); default: no tracing, no `_meta` injection. */
   tracer?: TraceHooks;
@@ -111,10 +113,22 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
       fail(result, 'internal', (err as Error).message);
       return result;
     }
+    if (target.oauth2) {
+      const oauth = await oauthHeader(target, memory, signal);
+      secrets = [...new Set([...secrets, ...oauth.secrets])].sort((a, b) => b.length - a.length);
+      if (oauth.error) {
+        fail(result, oauth.error.reason, oauth.error.message);
+        return result;
+      }
+      headers.Authorization = oauth.header as string;
+      say(`oauth2: ${oauth.fromCache ? 'cached access token' : 'new access token from the token endpoint'}`);
+    }
     for (let i = 0; i < kinds.length; i++) {
       const kind = kinds[i] as ResolvedTransport;
       const isLastTry = i === kinds.length - 1;
-      const attempt = await attemptProbe(target, kind, headers, memory, signal, say, options.canary ?? true, trace);
+      const runCanary = options.canary ?? canaryDue(target, memory, startedAtMs);
+      const attempt = await attemptProbe(target, kind, headers, memory, signal, say, runCanary, trace);
+      if (attempt.operations.some((o) => o.method === 'tools/call')) memory.lastCanaryAtMs = startedAtMs;
       Object.assign(result.phases, attempt.phases);
       result.operations.push(...attempt.operations);
       result.httpStatus = attempt.httpStatus;
@@ -139,6 +153,8 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
         continue;
       }
       fail(result, attempt.reason, attempt.message ?? attempt.reason);
+      // A rejected token may have been revoked before its expiry: fetch a new one next time.
+      if (attempt.reason === 'auth') dropToken(memory);
       // Re-learn the era and transport on the next probe.
       delete memory.era;
       delete memory.protocolVersion;
@@ -177,6 +193,36 @@ function startTrace(tracer: TraceHooks | undefined, target: TargetConfig): Probe
     return (tracer ?? NOOP_TRACE_HOOKS).startProbe(start);
   } catch {
     return NOOP_TRACE_HOOKS.startProbe(start);
+  }
+}
+
+/**
+ * Whether the canary call falls due on a probe starting at `nowMs`: always without
+ * `canary.interval`; else when the interval has passed since the last call, less half a probe
+ * interval, so schedule lag never pushes the call to the probe after.
+ */
+export function canaryDue(target: TargetConfig, memory: ProbeMemory, nowMs: number): boolean {
+  const every = target.canary?.intervalMs;
+  if (!every || memory.lastCanaryAtMs === undefined) return true;
+  return nowMs - memory.lastCanaryAtMs >= every - (target.intervalMs ?? 0) / 2;
+}
+
+/** The OAuth 2 Authorization header of a target, or why there is none. Never throws. */
+async function oauthHeader(
+  target: TargetConfig,
+  memory: ProbeMemory,
+  signal: AbortSignal,
+): Promise<{ header?: string; fromCache?: boolean; secrets: string[]; error?: { reason: FailureReason; message: string } }> {
+  const cfg = target.oauth2 as NonNullable<TargetConfig['oauth2']>;
+  const secrets = [currentClientSecret(cfg)].filter((s) => s.length > 0);
+  try {
+    const { accessToken, fromCache } = await getAccessToken(cfg, memory, { signal, caFile: target.tls?.caFile });
+    secrets.push(accessToken);
+    return { header: `Bearer ${accessToken}`, fromCache, secrets };
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const reason: FailureReason = signal.aborted ? 'timeout' : code === 'MCPWATCH_AUTH' ? 'auth' : 'internal';
+    return { secrets, error: { reason, message: signal.aborted ? 'oauth2: token endpoint did not answer before the deadline' : (err as Error).message } };
   }
 }
 
@@ -323,6 +369,10 @@ async function attemptProbe(
     say(`tools/list ok: ${tools.length} tools${tools.length > 0 ? `: ${tools.slice(0, 20).map((x) => x.name).join(', ')}${tools.length > 20 ? ', …' : ''}` : ''}`);
 
     attempt.checks.push(...checkExpectations(target.expect, server, tools));
+    if (target.expect?.authChallenge) {
+      // Expected a wall and got in without credentials: someone opened the server.
+      attempt.checks.push({ name: 'auth_challenge', ok: false, message: 'the server answered without asking for credentials' });
+    }
     const failedExpect = attempt.checks.find((c) => !c.ok);
     if (failedExpect) throw new ProbeAssertionError(`expect.${failedExpect.name}: ${failedExpect.message}`);
 
@@ -368,6 +418,8 @@ async function attemptProbe(
     });
     attempt.message = describeFailure(err, phase, obs?.lastStatus ?? 0, stderr);
     if (malformed > 0) attempt.message += ` [${malformed} unparsable or unexpected messages from the server]`;
+    const ce = obs?.connectError;
+    if (ce && !attempt.message.includes(ce.message)) attempt.message += ` [${obs?.connectErrorPhase ?? 'connect'}: ${ce.code ?? ''} ${ce.message}]`;
     if (phase !== 'tool_call' && phase !== 'setup') {
       const method = phase === 'handshake' ? (memory.era === 'modern' ? 'server/discover' : 'initialize') : 'tools/list';
       if (!attempt.operations.some((o) => o.method === method)) {
@@ -375,6 +427,18 @@ async function attemptProbe(
       }
     }
     say(`${phase} failed: ${attempt.reason}`);
+    if (attempt.reason === 'auth' && target.expect?.authChallenge && wire && obs?.lastStatus === 401) {
+      const check = await checkAuthChallenge(obs.lastErrorHeaders?.['www-authenticate'], target.url ?? '', wire.fetch as never);
+      attempt.checks.push(check);
+      say(`auth_challenge: ${check.message}`);
+      if (check.ok) {
+        // Monitored without credentials: the wall itself is the healthy answer.
+        delete attempt.reason;
+        delete attempt.message;
+      } else {
+        attempt.message = `${attempt.message} [auth_challenge: ${check.message}]`;
+      }
+    }
   } finally {
     // An operation that ended without a record (setup failed, or a bug) still ends its span.
     currentOp?.end({ errorType: attempt.reason ?? 'internal' });

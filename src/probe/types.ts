@@ -122,4 +122,8 @@ export interface ProbeMemory {
   transport?: ResolvedTransport;
   era?: ProtocolEra;
   protocolVersion?: string;
+  /** The OAuth 2 access token of this target, cached until it expires (probe/oauth.ts). */
+  oauth2Token?: { key: string; accessToken: string; expiresAtMs?: number };
+  /** When the canary tool call last ran (unix ms), for `canary.interval`. */
+  lastCanaryAtMs?: number;
 }

@@ -5,6 +5,7 @@
  */
 import { createServer as createNetServer, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsServerOptions } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { listenTracked, type Fixture } from '../fixtures/net.js';
 import type { FailureReason } from '../../src/probe/types.js';
@@ -44,18 +45,35 @@ async function rawTcp(onSocket: (s: Socket) => void): Promise<HostileServer> {
   return { url: `http://127.0.0.1:${port}/mcp`, close };
 }
 
-async function rawHttp(handler: (req: IncomingMessage, res: ServerResponse, body: string, port: number) => void): Promise<HostileServer> {
+/** Options of the raw servers: TLS (an https server) and a guard run before the handler. */
+export interface RawServerOptions {
+  tls?: HttpsServerOptions;
+  /** Answers the request itself (returns true) or lets the handler answer (false). */
+  guard?: (req: IncomingMessage, res: ServerResponse, body: string) => boolean;
+}
+
+/** A raw node:http (or node:https) server on 127.0.0.1:0; `handler` gets the whole request body. */
+export async function rawHttp(
+  handler: (req: IncomingMessage, res: ServerResponse, body: string, port: number) => void,
+  opts: RawServerOptions = {},
+): Promise<HostileServer> {
   let port = 0;
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     res.on('error', () => {});
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handler(req, res, Buffer.concat(chunks).toString('utf8'), port));
-  });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (opts.guard?.(req, res, body)) return;
+      handler(req, res, body, port);
+    });
+  };
+  const server = opts.tls ? createHttpsServer(opts.tls, onRequest) : createServer(onRequest);
+  server.on('tlsClientError', () => {});
   // Keep-alive sockets of the fixture must not keep the test alive; listenTracked destroys them.
   const tracked = await listenTracked(server);
   port = tracked.port;
-  return { url: `http://127.0.0.1:${port}/mcp`, close: tracked.close };
+  return { url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`, close: tracked.close };
 }
 
 type JsonRpcMessage = { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown> };
@@ -71,7 +89,7 @@ const INIT_RESULT = {
  * result (or a full message when it has `jsonrpc`) for a request; `undefined` means "method not
  * found". `server/discover` is refused so a client negotiates the initialize era.
  */
-export function jsonRpcServer(answer: (msg: JsonRpcMessage) => unknown): Promise<HostileServer> {
+export function jsonRpcServer(answer: (msg: JsonRpcMessage) => unknown, opts: RawServerOptions = {}): Promise<HostileServer> {
   return rawHttp((req, res, body) => {
     if (req.method === 'DELETE') return void res.writeHead(200).end();
     if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
@@ -90,7 +108,20 @@ export function jsonRpcServer(answer: (msg: JsonRpcMessage) => unknown): Promise
           ? out
           : { jsonrpc: '2.0', id: msg.id, result: out };
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
-  });
+  }, opts);
+}
+
+/** A well-behaved server (initialize, two tools, `echo`) for auth and TLS tests. */
+export function healthyServer(opts: RawServerOptions = {}): Promise<HostileServer> {
+  return jsonRpcServer((msg) => {
+    if (msg.method === 'initialize') return INIT_RESULT;
+    if (msg.method === 'tools/list') return { tools: [{ name: 'echo', inputSchema: { type: 'object' } }, { name: 'add', inputSchema: { type: 'object' } }] };
+    if (msg.method === 'tools/call') {
+      const args = (msg.params?.arguments ?? {}) as Record<string, unknown>;
+      return { content: [{ type: 'text', text: `echo: ${String(args.message ?? '')}` }] };
+    }
+    return undefined;
+  }, opts);
 }
 
 /** Answers `initialize` normally and `tools/list` with `tools`. */
