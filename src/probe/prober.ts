@@ -429,6 +429,8 @@ async function attemptProbe(
     say(`${phase} failed: ${attempt.reason}`);
     if (attempt.reason === 'auth' && target.expect?.authChallenge && wire && obs?.lastStatus === 401) {
       const check = await checkAuthChallenge(obs.lastErrorHeaders?.['www-authenticate'], target.url ?? '', wire.fetch as never);
+      // The endpoint's 401 is the status to report, not the metadata document's.
+      obs.lastStatus = 401;
       attempt.checks.push(check);
       say(`auth_challenge: ${check.message}`);
       if (check.ok) {
