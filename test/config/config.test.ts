@@ -168,7 +168,7 @@ test('defaults are applied, per-target values override them', () => {
   assert.equal(tuned?.sessionsExpectedMax, 20);
   assert.deepEqual(tuned?.authorization, { type: 'Bearer', credentials: undefined, credentialsFile: '/etc/token' });
   assert.deepEqual(tuned?.tls, { caFile: '/etc/ca.pem', certFile: undefined, keyFile: undefined, serverName: undefined, insecureSkipVerify: false });
-  assert.deepEqual(tuned?.canary, { tool: 'echo', arguments: {}, expectText: undefined, expectSuccess: true });
+  assert.deepEqual(tuned?.canary, { tool: 'echo', arguments: {}, expectText: undefined, expectSuccess: true, intervalMs: undefined });
   assert.equal(cron?.intervalMs, undefined);
   assert.equal(cron?.schedule, '*/15 * * * * *');
   assert.equal(local?.transport, 'stdio', 'a command without a transport means stdio');
