@@ -9,6 +9,7 @@ import type { Config, TargetConfig } from '../config/schema.js';
 import type { ProbeResult } from '../probe/types.js';
 import { formatReport } from '../probe/report.js';
 import { Recorder } from '../metrics/recorder.js';
+import { createExposition } from '../metrics/exposition.js';
 import type { History } from './history.js';
 import { renderStatusPage, targetsJson } from './status-page.js';
 
@@ -32,17 +33,12 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  const exposition = createExposition(deps.registry);
   app.get('/metrics', async (req: Request, res: Response) => {
     try {
       const wantsOpenMetrics = String(req.headers.accept ?? '').includes('application/openmetrics-text');
-      if (wantsOpenMetrics) {
-        deps.registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
-        const body = await deps.registry.metrics();
-        deps.registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE as never);
-        res.type(Registry.OPENMETRICS_CONTENT_TYPE).send(body);
-        return;
-      }
-      res.type(deps.registry.contentType).send(await deps.registry.metrics());
+      const { contentType, body } = await exposition.render(wantsOpenMetrics);
+      res.type(contentType).send(body);
     } catch (err) {
       res.status(500).type('text/plain').send(`error collecting metrics: ${(err as Error).message}\n`);
     }
