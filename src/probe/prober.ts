@@ -267,7 +267,6 @@ async function attemptProbe(
   trace: ProbeTrace,
 ): Promise<Attempt> {
   const attempt: Attempt = { phases: {}, operations: [], checks: [], httpStatus: 0 };
-  const remaining = () => Math.max(1, target.timeoutMs - 0);
   let wire: ProbeWire | undefined;
   let conn: McpConnection | undefined;
   let phase: 'setup' | 'handshake' | 'tools_list' | 'tool_call' | 'close' = 'setup';
@@ -327,7 +326,9 @@ async function attemptProbe(
     };
 
     phase = 'handshake';
-    const reqOpts = { timeout: remaining(), signal };
+    // The SDK's own request timeout is set to the probe timeout only to override its 60 s default;
+    // what bounds the probe is `signal`, aborted by the probe's outer deadline.
+    const reqOpts = { timeout: target.timeoutMs, signal };
     currentOp = trace.startOperation(memory.era === 'modern' ? 'server/discover' : 'initialize');
     let t = performance.now();
     say(`${kind}: handshake (${memory.era === 'legacy' ? 'initialize' : memory.era === 'modern' ? 'server/discover' : 'negotiating era'})`);

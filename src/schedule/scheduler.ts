@@ -3,7 +3,8 @@
  *
  * - The first probe runs right at start (spread over the first second, or the interval if
  *   shorter, so a thousand targets do not fire in the same millisecond); later probes keep a
- *   fixed phase: slot k = first + k * interval, so lag does not accumulate.
+ *   fixed per-target phase across the whole interval: slot k = phase + k * interval, so lag
+ *   does not accumulate and a fleet's probes are spread evenly.
  * - Never two probes of one target at once: a slot that finds the previous probe still running
  *   is skipped and counted.
  * - Schedule lag (actual start minus slot) is reported.
@@ -40,6 +41,8 @@ class TargetRunner {
   private lastTools?: ToolSummary[];
   private lastHash?: string;
   private slotMs = 0;
+  /** This target's fixed phase: slots are phaseMs + k * interval. */
+  private phaseMs = 0;
   private stopped = false;
 
   constructor(
@@ -49,8 +52,13 @@ class TargetRunner {
 
   start(): void {
     const now = this.deps.now();
-    const spreadMs = Math.min(1000, this.target.intervalMs ?? 1000);
-    this.slotMs = now + Math.floor(phaseFraction(this.target.name) * spreadMs);
+    const interval = this.target.intervalMs ?? 1000;
+    const fraction = phaseFraction(this.target.name);
+    // The first probe runs right at start (spread over at most a second); later slots keep a
+    // per-target phase across the whole interval, so N targets do not all fire in the same
+    // second of every interval (a burst that bench/capacity measured as lag and timeouts).
+    this.slotMs = now + Math.floor(fraction * Math.min(1000, interval));
+    this.phaseMs = now + Math.floor(fraction * interval);
     if (this.target.schedule) {
       // Cron targets also probe right at start, then follow the schedule.
       this.slotMs = now;
@@ -62,8 +70,8 @@ class TargetRunner {
   private nextSlot(afterMs: number): number | undefined {
     if (this.target.schedule) return nextCronTimeMs(this.target.schedule, afterMs);
     const interval = this.target.intervalMs ?? 30_000;
-    let slot = this.slotMs + interval;
-    if (slot <= afterMs) slot += Math.ceil((afterMs - slot) / interval) * interval;
+    let slot = this.phaseMs;
+    if (slot <= afterMs) slot += (Math.floor((afterMs - slot) / interval) + 1) * interval;
     return slot;
   }
 

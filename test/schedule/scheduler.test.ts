@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Scheduler } from '../../src/schedule/scheduler.js';
+import { parseConfig } from '../../src/config/load.js';
+import type { ProbeResult } from '../../src/probe/types.js';
+
+function targets(n: number, interval: string, timeout: string) {
+  const yaml = `defaults: { interval: ${interval}, timeout: ${timeout} }\ntargets:\n${Array.from({ length: n }, (_, i) => `  - { name: t${i}, url: "http://127.0.0.1:9/mcp" }`).join('\n')}\n`;
+  return parseConfig(yaml, {}).config!.targets;
+}
+const result = (target: string): ProbeResult => ({ target, success: true, startedAtMs: Date.now(), durationSeconds: 0, phases: {}, httpStatus: 0, operations: [], checks: [], log: [] });
+
+test('first probe at start, later probes at a per-target phase spread over the interval', async () => {
+  const starts = new Map<string, number[]>();
+  const t0 = Date.now();
+  const s = new Scheduler({
+    runProbe: async (t) => {
+      starts.set(t.name, [...(starts.get(t.name) ?? []), Date.now() - t0]);
+      return result(t.name);
+    },
+    onResult: () => {},
+  });
+  const list = targets(40, '2s', '1s');
+  await s.setTargets(list);
+  await new Promise((r) => setTimeout(r, 4300));
+  await s.stop();
+  for (const t of list) {
+    const times = starts.get(t.name) ?? [];
+    assert.ok(times.length >= 2, `${t.name} probed ${times.length} times`);
+    assert.ok((times[0] as number) < 1200, `${t.name}: first probe at ${times[0]}ms, not right at start`);
+    for (let i = 2; i < times.length; i++) {
+      const gap = (times[i] as number) - (times[i - 1] as number);
+      assert.ok(gap > 1700 && gap < 2300, `${t.name}: steady slots ${gap}ms apart`);
+    }
+  }
+  // The second probes are spread over the whole 2 s interval, not bunched in its first second.
+  const phases = list.map((t) => (starts.get(t.name)?.[1] as number) % 2000);
+  const late = phases.filter((p) => p >= 1000).length;
+  assert.ok(late >= 8 && late <= 32, `second probes in the later half of the interval: ${late} of 40`);
+});
+
+test('never two probes of one target at once: a slot that finds one running is skipped and counted', async () => {
+  let running = 0;
+  let maxRunning = 0;
+  let probes = 0;
+  const skipped: string[] = [];
+  const s = new Scheduler({
+    runProbe: async (t, o) => {
+      running++;
+      probes++;
+      maxRunning = Math.max(maxRunning, running);
+      await new Promise((r) => {
+        const timer = setTimeout(r, 450);
+        o.signal.addEventListener('abort', () => { clearTimeout(timer); r(undefined); });
+      });
+      running--;
+      return result(t.name);
+    },
+    onResult: () => {},
+    onSkip: (name) => skipped.push(name),
+  });
+  await s.setTargets(targets(1, '200ms', '100ms'));
+  await new Promise((r) => setTimeout(r, 1500));
+  await s.stop();
+  assert.equal(maxRunning, 1);
+  assert.equal(running, 0, 'stop() waits for the probe in flight');
+  assert.ok(probes >= 2 && skipped.length >= 3, `probes ${probes}, skipped ${skipped.length}`);
+});
