@@ -24,17 +24,22 @@ export function tracingTo(receiver: OtlpReceiver): Tracing {
   });
 }
 
-/** Waits until the receiver holds the root span of `traceId`, and returns that trace's spans. */
-async function traceOf(receiver: OtlpReceiver, tracing: Tracing, traceId: string | undefined): Promise<ReceivedSpan[]> {
+/**
+ * Waits until the receiver holds the root span of `traceId` and one span per operation of the
+ * probe (batches can arrive out of order under load), and returns that trace's spans.
+ */
+async function traceOf(receiver: OtlpReceiver, tracing: Tracing, result: ProbeResult): Promise<ReceivedSpan[]> {
+  const traceId = result.traceId;
   assert.ok(traceId, 'the probe result carries its trace id');
   const until = Date.now() + 5000;
   while (Date.now() < until) {
     await tracing.flush(1000);
     const spans = receiver.spans.filter((s) => s.traceId === traceId);
-    if (spans.some((s) => s.parentSpanId === '')) return spans;
+    if (spans.some((s) => s.parentSpanId === '') && spans.length >= 1 + result.operations.length) return spans;
     await new Promise((r) => setTimeout(r, 20));
   }
-  assert.fail(`no root span of trace ${traceId} received`);
+  const got = receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name);
+  assert.fail(`trace ${traceId}: expected a root and ${result.operations.length} operation spans, received [${got.join(', ')}]`);
 }
 
 function rootOf(spans: ReceivedSpan[]): ReceivedSpan {
@@ -65,7 +70,7 @@ test('a successful probe is one trace: root span, a child per MCP operation, sem
     });
     const r: ProbeResult = await probe(t, { tracer: tracing.hooks });
     assert.equal(r.success, true, r.log.join('\n'));
-    const spans = await traceOf(receiver, tracing, r.traceId);
+    const spans = await traceOf(receiver, tracing, r);
     const root = rootOf(spans);
     const port = Number(new URL(server.url).port);
 
@@ -139,7 +144,7 @@ test('failed probes: the root span and the failing operation carry error.type = 
     for (const c of cases) {
       const r = await probe(c.t, { tracer: tracing.hooks });
       assert.equal(r.reason, c.reason, r.log.join('\n'));
-      const spans = await traceOf(receiver, tracing, r.traceId);
+      const spans = await traceOf(receiver, tracing, r);
       const root = rootOf(spans);
       assert.equal(root.name, `probe ${c.t.name}`);
       assert.equal(root.attributes['error.type'], c.reason, `${c.reason}: root error.type`);
