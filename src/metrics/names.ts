@@ -27,6 +27,14 @@ export const SESSION_BUCKETS_SECONDS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3
 /** Schedule lag: how late a probe started against its slot. */
 export const LAG_BUCKETS_SECONDS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 
+/**
+ * Why the proxy passed something through without observing it (`reason` of
+ * `mcpwatch_proxy_unobserved_total`): a body or SSE event over `max_parse_bytes`, a body that is
+ * not JSON, or a request beyond `max_pending_requests`.
+ */
+export const PROXY_UNOBSERVED_REASONS = ['too_large', 'unparsable', 'pending_limit'] as const;
+export type ProxyUnobservedReason = (typeof PROXY_UNOBSERVED_REASONS)[number];
+
 const def = <T extends MetricDef>(m: T): T => m;
 
 export const METRICS = {
@@ -160,6 +168,12 @@ export const METRICS = {
     labels: ['component'],
   }),
   targetsConfigured: def({ name: 'mcpwatch_targets', type: 'gauge', help: 'Targets in the running configuration.', labels: [] }),
+  proxyUnobservedTotal: def({
+    name: 'mcpwatch_proxy_unobserved_total',
+    type: 'counter',
+    help: 'Bodies, SSE events and requests the proxy passed through untouched without observing them, by reason.',
+    labels: ['target', 'reason'],
+  }),
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;

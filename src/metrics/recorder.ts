@@ -4,7 +4,7 @@
  * (phases, reasons, results) are created up front so `rate()` and alerts see zeros, not gaps.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { METRICS, type MetricDef } from './names.js';
+import { METRICS, PROXY_UNOBSERVED_REASONS, type MetricDef, type ProxyUnobservedReason } from './names.js';
 import { FAILURE_REASONS, PHASES, type ProbeResult } from '../probe/types.js';
 import type { TargetConfig } from '../config/schema.js';
 import type { HistogramSeries, ScrapeResult } from '../scrape/types.js';
@@ -170,6 +170,11 @@ export class Recorder {
     this.metrics.serverSessionDuration.observe({ target }, seconds);
   }
 
+  /** Proxy: something passed through untouched without being observed. */
+  recordProxyUnobserved(target: string, reason: ProxyUnobservedReason): void {
+    this.metrics.proxyUnobservedTotal.inc({ target, reason });
+  }
+
   /** Creates the target's series up front and sets its config gauges. Idempotent. */
   addTarget(t: TargetConfig): void {
     const m = this.metrics;
@@ -186,6 +191,11 @@ export class Recorder {
     if (t.sessionsExpectedMax !== undefined) m.serverSessionsExpectedMax.set({ target }, t.sessionsExpectedMax);
     else m.serverSessionsExpectedMax.remove({ target });
     m.probesSkippedTotal.inc({ target }, 0);
+    // Only targets with a proxy have these series; a reload that removes the proxy removes them.
+    for (const reason of PROXY_UNOBSERVED_REASONS) {
+      if (t.internal?.proxy) m.proxyUnobservedTotal.inc({ target, reason }, 0);
+      else m.proxyUnobservedTotal.remove({ target, reason });
+    }
   }
 
   /** Removes every series of a target that left the config. */

@@ -75,6 +75,7 @@ export class InternalRunner {
             toolCalls: (n) => this.recorder.recordProxyToolCalls(target, n),
             operation: (m, e, s) => this.recorder.recordProxyOperation(target, m, e, s),
             sessionEnded: (s) => this.recorder.recordProxySessionEnd(target, s),
+            unobserved: (reason) => this.recorder.recordProxyUnobserved(target, reason),
           },
         });
       } catch (err) {

@@ -4,6 +4,7 @@
  * bounds; it reports through a ProxySink and never sees a body it was not handed.
  */
 import { performance } from 'node:perf_hooks';
+import type { ProxyUnobservedReason } from '../metrics/names.js';
 
 /** Where observations go (the recorder, bound to one target). Implementations must not throw. */
 export interface ProxySink {
@@ -11,10 +12,12 @@ export interface ProxySink {
   toolCalls(active: number): void;
   operation(method: string, errorType: string, seconds: number): void;
   sessionEnded(seconds: number): void;
+  /** Something passed through untouched without being observed (`mcpwatch_proxy_unobserved_total`). */
+  unobserved(reason: UnobservedReason): void;
 }
 
-/** Why something passed through unobserved (counted in `stats`). */
-export type UnobservedReason = 'too_large' | 'unparsable' | 'pending_limit';
+/** Why something passed through unobserved: the closed `reason` set of the metric. */
+export type UnobservedReason = ProxyUnobservedReason;
 
 /** Methods that become `mcp_method_name` values; anything else is `other` (clients choose these). */
 const KNOWN_METHODS = new Set([
@@ -75,8 +78,10 @@ export class TrafficObserver {
     this.sweeper.unref();
   }
 
+  /** Counts something passed through unobserved, in `stats` and through the sink. */
   count(reason: UnobservedReason): void {
     this.stats[reason]++;
+    this.sink.unobserved(reason);
   }
 
   /**

@@ -34,6 +34,7 @@ export async function proxyFor(upstreamUrl: string, proxy: Record<string, unknow
       toolCalls: (n) => recorder.recordProxyToolCalls(name, n),
       operation: (m, e, s) => recorder.recordProxyOperation(name, m, e, s),
       sessionEnded: (s) => recorder.recordProxySessionEnd(name, s),
+      unobserved: (reason) => recorder.recordProxyUnobserved(name, reason),
     },
   });
   const up = new URL(upstreamUrl);
