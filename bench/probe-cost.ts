@@ -19,7 +19,7 @@ interface ClientRun {
 }
 
 async function runClient(mode: string, url: string): Promise<ClientRun> {
-  const out = await runToEnd(process.execPath, ['--import', 'tsx', 'bench/clients/probe-client.mts', mode, url, String(WARMUP), String(PROBES)]);
+  const out = await runToEnd(process.execPath, ['bench/clients/probe-client.mjs', mode, url, String(WARMUP), String(PROBES)]);
   return JSON.parse(out.trim().split('\n').at(-1) as string) as ClientRun;
 }
 

@@ -10,8 +10,11 @@ import { performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import type { Socket } from 'node:net';
-import { Agent, buildConnector, fetch as undiciFetch, Response } from 'undici';
+import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
+import { ResponseTooLargeError, WireResponse, plainHeaders, type RawHeaders } from './wire-response.js';
+
+export { ResponseTooLargeError };
 
 /** What the wire saw during one probe; read by classify() and the recorder. */
 export interface WireObservations {
@@ -33,14 +36,6 @@ export interface WireObservations {
   connectErrorPhase?: 'dns' | 'connect' | 'tls';
   /** Requests made, in order: method and status (debug log). */
   requests: Array<{ method: string; status: number; ms: number }>;
-}
-
-/** Thrown into a body stream when it exceeds `maxResponseBytes`. */
-export class ResponseTooLargeError extends Error {
-  readonly code = 'MCPWATCH_RESPONSE_TOO_LARGE';
-  constructor(limit: number) {
-    super(`response body exceeded ${limit} bytes`);
-  }
 }
 
 export interface ProbeWire {
@@ -152,64 +147,43 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal): Prob
   });
 
   const limit = target.maxResponseBytes;
-  const limitBody = (body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> => {
-    let seen = 0;
-    return body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          seen += chunk.byteLength;
-          if (seen > limit) {
-            obs.tooLarge = true;
-            controller.error(new ResponseTooLargeError(limit));
-            return;
-          }
-          controller.enqueue(chunk);
-        },
-      }),
-    );
+  const onTooLarge = (): void => {
+    obs.tooLarge = true;
   };
 
   const probeFetch = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
     const method = (init.method ?? 'GET').toUpperCase();
-    const headers = new Headers(init.headers as ConstructorParameters<typeof Headers>[0]);
+    const headers = plainHeaders(init.headers);
+    const href = String(url);
     // The SDK opens a standalone GET event stream after `initialized` for server-initiated
     // messages. A one-shot probe never reads it; answering 405 locally (as a server without
     // the stream would) saves a connection and a request per probe. Legacy SSE's GET asks
     // for the stream explicitly and is not affected: it is made by the SSE transport with
     // `accept: text/event-stream` only and no session header.
-    if (method === 'GET' && headers.has('mcp-session-id')) {
-      return new Response(null, { status: 405, statusText: 'Method Not Allowed (not needed by a probe)' });
+    if (method === 'GET' && headers['mcp-session-id'] !== undefined) {
+      return new WireResponse(href, 405, {}, null, limit, onTooLarge) as unknown as Response;
     }
     const signals = [signal, init.signal].filter((s): s is AbortSignal => Boolean(s));
     const t0 = performance.now();
-    const res = await undiciFetch(url, {
-      ...(init as object),
+    const res = await request(href, {
+      method: method as Dispatcher.HttpMethod,
       headers,
+      body: requestBody(init.body, headers),
       signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
       dispatcher: agent,
-      redirect: 'manual',
-    } as unknown as Parameters<typeof undiciFetch>[1]);
-    obs.lastStatus = res.status;
-    obs.requests.push({ method, status: res.status, ms: performance.now() - t0 });
-    if (res.status >= 400) {
-      obs.lastErrorHeaders = Object.fromEntries([...res.headers].map(([k, v]) => [k.toLowerCase(), v]));
-    }
-    const declared = Number(res.headers.get('content-length'));
+    });
+    const status = res.statusCode;
+    obs.lastStatus = status;
+    obs.requests.push({ method, status, ms: performance.now() - t0 });
+    const response = new WireResponse(href, status, res.headers as RawHeaders, res.body, limit, onTooLarge);
+    if (status >= 400) obs.lastErrorHeaders = response.headers.toObject();
+    const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
       obs.tooLarge = true;
-      await res.body?.cancel().catch(() => {});
+      res.body.destroy();
       throw new ResponseTooLargeError(limit);
     }
-    if (!res.body) return res;
-    // A body with a declared length within the limit cannot grow past it (undici fails a body
-    // longer than its content-length), so it skips the counting stream: that stream and the
-    // re-wrapped Response cost ~0.3 ms of CPU per request (bench/probe-cost.ts).
-    if (Number.isFinite(declared) && res.headers.has('content-length')) return res;
-    return new Response(limitBody(res.body as ReadableStream<Uint8Array>), {
-      status: res.status,
-      statusText: res.statusText,
-      headers: res.headers,
-    });
+    return response as unknown as Response;
   };
 
   return {
@@ -219,4 +193,15 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal): Prob
       await agent.destroy().catch(() => {});
     },
   };
+}
+
+/** A fetch `body` as `request()` takes it (the SDK sends strings; OAuth-style forms are encoded). */
+function requestBody(body: RequestInit['body'], headers: Record<string, string>): string | Uint8Array | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string' || body instanceof Uint8Array) return body;
+  if (body instanceof URLSearchParams) {
+    headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
+    return body.toString();
+  }
+  throw new TypeError('probe requests send string, byte or form bodies only');
 }
