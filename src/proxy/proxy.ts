@@ -156,11 +156,15 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
             let legacyKey: string | undefined;
             const isGetStream = method === 'GET' && isSse;
             if (isGetStream && sid !== undefined) observer.stream(session, 1);
+            // A message of this response passed unread (too large or not JSON): it may have been
+            // the answer to a request of this exchange.
+            let missed = false;
             const onMessages = (text: string) => {
               let parsed: unknown;
               try {
                 parsed = JSON.parse(text);
               } catch {
+                missed = true;
                 observer.count('unparsable');
                 return;
               }
@@ -187,7 +191,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
                   onMessages(data);
                 },
                 maxParse,
-                () => observer.count('too_large'),
+                () => {
+                  missed = true;
+                  observer.count('too_large');
+                },
               );
               feed = (c) => reader.feed(c);
             } else if (isJson && keys.length > 0) {
@@ -197,6 +204,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
                 jsonSize += c.length;
                 if (jsonSize > maxParse) {
                   jsonChunks = undefined;
+                  missed = true;
                   observer.count('too_large');
                 } else jsonChunks.push(c);
               };
@@ -208,7 +216,13 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
               if (status >= 400) for (const k of keys) observer.fail(k, `http_${status}`);
               if (endsSession) observer.endSession(session);
               for (const k of keys) {
-                if (!hasSession || !complete) observer.drop(k);
+                // Still pending after its exchange: a JSON body holds every answer of its POST, and
+                // an SSE stream that skipped an unreadable message most likely carried it there.
+                // Neither answer can be timed now; waiting on would keep the call "active" until
+                // idle_timeout. Otherwise (a stream the server closed before answering, see
+                // https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#resumability-and-redelivery)
+                // the answer may still come on the session's GET stream.
+                if (!hasSession || !complete || isJson || missed) observer.drop(k);
                 else observer.detach(k);
               }
               if (bodyMethod !== undefined && keys.length === 0 && !hasSession) observer.operation(bodyMethod, status >= 400 ? `http_${status}` : '', t0);

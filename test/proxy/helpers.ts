@@ -76,3 +76,27 @@ export async function eventually(check: () => Promise<boolean>, ms = 3000): Prom
   }
   return check();
 }
+
+/** The 2026-07-28 revision: stateless requests, each carrying its protocol version and client. */
+export const MODERN_VERSION = '2026-07-28';
+
+/** A 2026-07-28 JSON-RPC request body, shaped as the SDK v2 client sends it. */
+export function modernRequest(id: number, method: string, params: Record<string, unknown> = {}): string {
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+    'io.modelcontextprotocol/clientInfo': { name: 'raw-agent', version: '1.0.0' },
+    'io.modelcontextprotocol/clientCapabilities': {},
+  };
+  return JSON.stringify({ jsonrpc: '2.0', id, method, params: { ...params, _meta: meta } });
+}
+
+/** The headers of a 2026-07-28 request POST (`Mcp-Method`, and `Mcp-Name` for named methods). */
+export function modernHeaders(method: string, name?: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'mcp-protocol-version': MODERN_VERSION,
+    'mcp-method': method,
+    ...(name !== undefined ? { 'mcp-name': name } : {}),
+  };
+}
