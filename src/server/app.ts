@@ -9,7 +9,7 @@ import type { Config, TargetConfig } from '../config/schema.js';
 import type { ProbeResult } from '../probe/types.js';
 import { formatReport } from '../probe/report.js';
 import { Recorder } from '../metrics/recorder.js';
-import { createExposition } from '../metrics/exposition.js';
+import { createExposition, renderRegistry } from '../metrics/exposition.js';
 import type { History } from './history.js';
 import { renderStatusPage, targetsJson } from './status-page.js';
 
@@ -66,7 +66,7 @@ export function createApp(deps: AppDeps): express.Express {
     const recorder = new Recorder(registry);
     recorder.addTarget(target);
     recorder.recordProbe(result, false);
-    res.type(registry.contentType).send(await registry.metrics());
+    res.type(registry.contentType).send(await renderRegistry(registry, false));
   });
 
   app.get('/-/healthy', (_req, res) => {

@@ -9,6 +9,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startDemoServer } from '../../src/cli/demo-server.js';
 import { waitFor } from '../helpers/prom-text.js';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { renderRegistry } from '../../src/metrics/exposition.js';
 
 const OM = 'application/openmetrics-text; version=1.0.0';
 
@@ -44,3 +46,97 @@ test('OpenMetrics and text scrapes do not disturb each other', async () => {
     }
   });
 });
+
+/** A registry as mcpwatch fills it, plus the awkward cases: escaping, special values, exemplars. */
+async function awkwardRegistry(): Promise<Registry> {
+  const { Recorder } = await import('../../src/metrics/recorder.js');
+  const { ConfigSchema, resolveConfig } = await import('../../src/config/schema.js');
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const recorder = new Recorder(registry);
+  const targets = resolveConfig(
+    ConfigSchema.parse({
+      targets: [
+        { name: 'plain', url: 'http://127.0.0.1:1/mcp' },
+        { name: 'second', url: 'http://127.0.0.1:2/mcp', sessions_expected_max: 5 },
+      ],
+    }),
+  ).config!.targets;
+  for (const t of targets) {
+    recorder.addTarget(t);
+    recorder.recordProbe(
+      {
+        target: t.name,
+        success: t.name === 'plain',
+        reason: t.name === 'plain' ? undefined : 'handshake',
+        startedAtMs: Date.now(),
+        durationSeconds: 0.0042,
+        phases: { connect: 0.0003, handshake: 0.002, tools_list: 0.001 },
+        httpStatus: 200,
+        server: { name: 'srv "q" \\ \n', version: '1', protocolVersion: '2025-06-18', transport: 'streamable-http', era: 'legacy' },
+        tools: [{ name: 'echo' }],
+        toolListHash: 'abc',
+        operations: [
+          { method: 'initialize', durationSeconds: 0.002, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' },
+          { method: 'tools/list', durationSeconds: 250, errorType: '-32603' },
+        ],
+        checks: [],
+        log: [],
+      } as never,
+      false,
+    );
+  }
+  const extra = new Gauge({ name: 'awkward_values', help: 'help with \\ and\nnewline', labelNames: ['k'], registers: [registry] });
+  extra.set({ k: 'nan' }, Number.NaN);
+  extra.set({ k: 'inf' }, Infinity);
+  extra.set({ k: 'ninf' }, -Infinity);
+  extra.set({ k: 'tiny' }, 1e-9);
+  extra.set({ k: 'q"uo\\te\nx' }, 1);
+  new Counter({ name: 'awkward_no_suffix', help: 'a counter without _total', registers: [registry] }).inc(3);
+  // prom-client refuses exemplars when registering on a text registry: register by hand, as the Recorder does.
+  const ex = new Counter({ name: 'awkward_exemplars_total', help: 'x', labelNames: ['a'], enableExemplars: true, registers: [] });
+  registry.registerMetric(ex);
+  ex.inc({ labels: { a: '1' }, value: 2, exemplarLabels: { trace_id: 'abc' } });
+  const h = new Histogram({ name: 'awkward_hist', help: 'h', buckets: [0.1, 1], enableExemplars: true, registers: [] });
+  registry.registerMetric(h);
+  h.observe({ value: 0.05, exemplarLabels: { trace_id: 'one' } });
+  h.observe({ value: 50, exemplarLabels: { trace_id: 'inf' } });
+  new Gauge({ name: 'awkward_collected', help: 'set in collect', registers: [registry], collect() { this.set(7); } });
+  return registry;
+}
+
+/** prom-client's own rendering in one format (on a registry no one else is using). */
+async function promClientRender(registry: Registry, openMetrics: boolean): Promise<string> {
+  const counters = registry.getMetricsAsArray().filter((m) => (m as unknown as { type: string }).type === 'counter') as unknown as Array<{ name: string }>;
+  const names = counters.map((c) => c.name);
+  registry.setContentType((openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE) as never);
+  try {
+    return await registry.metrics();
+  } finally {
+    registry.setContentType(Registry.PROMETHEUS_CONTENT_TYPE as never);
+    counters.forEach((c, i) => (c.name = names[i]!));
+  }
+}
+
+/** Exemplar and process-metric timestamps and values move between two renders: blank them. */
+function stable(text: string): string {
+  return text
+    .split('\n')
+    .filter((l) => !/^(process|nodejs)_/.test(l) && !/^# (HELP|TYPE) (process|nodejs)_/.test(l))
+    .join('\n')
+    .replace(/ # (\{[^}]*\}) (\S+) \d+(\.\d+)?$/gm, ' # $1 $2 TS');
+}
+
+for (const openMetrics of [false, true]) {
+  test(`renderRegistry writes the bytes prom-client writes (${openMetrics ? 'OpenMetrics' : 'text 0.0.4'})`, async () => {
+    const registry = await awkwardRegistry();
+    const ours = await renderRegistry(registry, openMetrics);
+    const theirs = await promClientRender(registry, openMetrics);
+    assert.ok(ours.includes('awkward_collected 7'), 'collect hooks run');
+    assert.ok(ours.includes('awkward_values{k="q\\"uo\\\\te\\nx"} 1'), 'label values escaped');
+    if (openMetrics) assert.match(ours, /awkward_hist_bucket\{le="\+Inf"\} 2 # \{trace_id="inf"\} 50 /);
+    assert.equal(stable(ours), stable(theirs));
+    // The process metrics are rendered too (their values move, so only their presence is compared).
+    assert.match(ours, /^process_cpu_user_seconds_total(_total)? /m);
+  });
+}
