@@ -170,6 +170,15 @@ export class Recorder {
     this.metrics.serverSessionDuration.observe({ target }, seconds);
   }
 
+  /**
+   * Forgets what a stopped proxy measured now (its gauges), unless the target's scrape supplies
+   * them. Its histograms and counters stay while the target does.
+   */
+  clearProxy(target: string): void {
+    if (!this.scraped(target, 'sessions')) this.metrics.serverSessionsActive.remove({ target });
+    if (!this.scraped(target, 'toolCalls')) this.metrics.serverToolCallsActive.remove({ target });
+  }
+
   /** Proxy: something passed through untouched without being observed. */
   recordProxyUnobserved(target: string, reason: ProxyUnobservedReason): void {
     this.metrics.proxyUnobservedTotal.inc({ target, reason });

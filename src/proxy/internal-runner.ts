@@ -46,7 +46,10 @@ export class InternalRunner {
 
   private async stopOne(name: string, r: Running): Promise<void> {
     await r.scraper?.stop();
-    await r.proxy?.close();
+    if (r.proxy) {
+      await r.proxy.close();
+      this.recorder.clearProxy(name);
+    }
     this.recorder.clearScrape(name);
     this.lastReason.delete(name);
   }

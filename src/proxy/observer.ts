@@ -53,6 +53,8 @@ interface Session {
   streams: number;
 }
 
+const SILENT: ProxySink = { sessions() {}, toolCalls() {}, operation() {}, sessionEnded() {}, unobserved() {} };
+
 /** JSON-RPC id as a map key: 1 and "1" are different ids. */
 function idKey(id: unknown): string | undefined {
   if (typeof id === 'string') return `s${id}`;
@@ -69,7 +71,7 @@ export class TrafficObserver {
   readonly stats: Record<UnobservedReason, number> = { too_large: 0, unparsable: 0, pending_limit: 0 };
 
   constructor(
-    private readonly sink: ProxySink,
+    private sink: ProxySink,
     private readonly opts: { maxPending: number; idleTimeoutMs: number },
   ) {
     sink.sessions(0);
@@ -212,13 +214,16 @@ export class TrafficObserver {
     return { sessions: this.sessions.size, pending: this.pending.size, toolCalls: this.toolCalls };
   }
 
-  /** Stops the sweeper and forgets everything; sessions cut by a shutdown are not timed (they did not end). */
+  /**
+   * Stops the sweeper, forgets everything and reports nothing more: sessions cut by a shutdown are
+   * not timed (they did not end), and exchanges still settling must not bring back the series of
+   * a target that left the config. Whoever stopped the proxy clears its gauges.
+   */
   close(): void {
     clearInterval(this.sweeper);
+    this.sink = SILENT;
     this.sessions.clear();
     this.pending.clear();
     this.toolCalls = 0;
-    this.sink.sessions(0);
-    this.sink.toolCalls(0);
   }
 }

@@ -326,11 +326,11 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     address: { host: addr.address, port: addr.port },
     observer,
     async close() {
+      observer.close(); // first: the exchanges cut below report nothing
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
       await pool.destroy().catch(() => {});
-      observer.close();
     },
   };
 }
