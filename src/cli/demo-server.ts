@@ -3,9 +3,10 @@
  * SDK (`@modelcontextprotocol/server`), serving both protocol eras over Streamable HTTP on
  * 127.0.0.1, with three small tools. It exists so a newcomer sees real metrics at once.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import { z } from 'zod';
 
 function buildServer(): McpServer {
@@ -27,41 +28,19 @@ function buildServer(): McpServer {
   return server;
 }
 
-async function toWebRequest(req: IncomingMessage, base: string): Promise<Request> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > 1024 * 1024) throw new Error('request body too large');
-    chunks.push(c as Buffer);
-  }
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-  const hasBody = req.method !== 'GET' && req.method !== 'HEAD' && chunks.length > 0;
-  return new Request(new URL(req.url ?? '/', base), { method: req.method, headers, body: hasBody ? Buffer.concat(chunks) : undefined });
-}
-
 /** Starts the demo server on 127.0.0.1 (`port` 0 picks a free one). Resolves with its MCP URL. */
 export async function startDemoServer(port = 0): Promise<{ url: string; close: () => Promise<void>; server: Server }> {
   const handler = createMcpHandler(() => buildServer());
+  const node = toNodeHandler(handler);
   const http = createServer((req, res) => {
-    void (async () => {
-      try {
-        if (!req.url?.startsWith('/mcp')) {
-          res.writeHead(404).end('not found\n');
-          return;
-        }
-        const response = await handler.fetch(await toWebRequest(req, 'http://127.0.0.1'));
-        res.writeHead(response.status, Object.fromEntries(response.headers));
-        if (response.body) {
-          for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
-        }
-        res.end();
-      } catch (err) {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`demo server error: ${(err as Error).message}\n`);
-      }
-    })();
+    if (!req.url?.startsWith('/mcp')) {
+      res.writeHead(404).end('not found\n');
+      return;
+    }
+    node(req, res).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`demo server error: ${err.message}\n`);
+    });
   });
   await new Promise<void>((resolve) => http.listen(port, '127.0.0.1', resolve));
   const { port: actual } = http.address() as AddressInfo;

@@ -96,7 +96,7 @@ async function awkwardRegistry(): Promise<Registry> {
   // prom-client refuses exemplars when registering on a text registry: register by hand, as the Recorder does.
   const ex = new Counter({ name: 'awkward_exemplars_total', help: 'x', labelNames: ['a'], enableExemplars: true, registers: [] });
   registry.registerMetric(ex);
-  ex.inc({ labels: { a: '1' }, value: 2, exemplarLabels: { trace_id: 'abc' } });
+  ex.inc({ labels: { a: '1' }, value: 2, exemplarLabels: { trace_id: 'abc' } } as never);
   const h = new Histogram({ name: 'awkward_hist', help: 'h', buckets: [0.1, 1], enableExemplars: true, registers: [] });
   registry.registerMetric(h);
   h.observe({ value: 0.05, exemplarLabels: { trace_id: 'one' } });

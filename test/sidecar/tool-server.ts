@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
 import { z } from 'zod';
 
 export async function startToolServer(initial: string[]): Promise<{ url: string; setTools: (names: string[]) => void; close: () => Promise<void> }> {
@@ -11,15 +12,9 @@ export async function startToolServer(initial: string[]): Promise<{ url: string;
     for (const n of names) s.registerTool(n, { description: `tool ${n}`, inputSchema: z.object({}) }, async () => ({ content: [{ type: 'text', text: n }] }));
     return s;
   });
-  const http = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const headers = new Headers();
-    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
-    const body = req.method === 'POST' ? Buffer.concat(chunks) : undefined;
-    const response = await handler.fetch(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers, body }));
-    res.writeHead(response.status, Object.fromEntries(response.headers));
-    res.end(Buffer.from(await response.arrayBuffer()));
+  const node = toNodeHandler(handler);
+  const http = createServer((req, res) => {
+    node(req, res).catch(() => res.destroy());
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   return {
