@@ -38,15 +38,18 @@ export interface McpwatchProc {
   stop(): Promise<void>;
 }
 
-/** Starts `node bin/mcpwatch.js` with `yaml` as its config file; resolves once /-/ready answers 200. */
-export async function startMcpwatch(yaml: string): Promise<McpwatchProc> {
+/**
+ * Starts `node bin/mcpwatch.js` with `yaml` as its config file; resolves once /-/ready answers 200.
+ * `nodeArgs` go before the script (e.g. `--max-old-space-size=160`, as the Kubernetes manifests set).
+ */
+export async function startMcpwatch(yaml: string, nodeArgs: readonly string[] = []): Promise<McpwatchProc> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-bench-'));
   const file = join(dir, 'config.yml');
   writeFileSync(file, yaml);
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['bin/mcpwatch.js', `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'],
+    [...nodeArgs, 'bin/mcpwatch.js', `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';

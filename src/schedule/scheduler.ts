@@ -1,8 +1,9 @@
 /**
  * Runs each target's probes on its interval or cron schedule.
  *
- * - The first probe runs right at start (spread over the first second, or the interval if
- *   shorter, so a thousand targets do not fire in the same millisecond); later probes keep a
+ * - The first probe runs right at start, spread over the first second, or over 5 ms per
+ *   starting target when more start at once (at most the interval), so two thousand targets do
+ *   not open two thousand connections in the same second; later probes keep a
  *   fixed per-target phase across the whole interval: slot k = phase + k * interval, so lag
  *   does not accumulate and a fleet's probes are spread evenly.
  * - Never two probes of one target at once: a slot that finds the previous probe still running
@@ -29,6 +30,9 @@ export interface SchedulerDeps {
   now?: () => number;
 }
 
+/** Average spacing of first probes when many targets start at once. */
+export const FIRST_PROBE_SPACING_MS = 5;
+
 /** Deterministic per-name fraction in [0, 1): the target's phase offset. */
 export function phaseFraction(name: string): number {
   return createHash('sha1').update(name).digest().readUInt32BE(0) / 2 ** 32;
@@ -50,14 +54,15 @@ class TargetRunner {
     private readonly deps: Required<Pick<SchedulerDeps, 'now'>> & SchedulerDeps,
   ) {}
 
-  start(): void {
+  /** Starts probing; the first probe falls within `firstSpreadMs` (capped at the interval). */
+  start(firstSpreadMs = 1000): void {
     const now = this.deps.now();
     const interval = this.target.intervalMs ?? 1000;
     const fraction = phaseFraction(this.target.name);
-    // The first probe runs right at start (spread over at most a second); later slots keep a
+    // The first probe runs right at start (spread over firstSpreadMs); later slots keep a
     // per-target phase across the whole interval, so N targets do not all fire in the same
     // second of every interval (a burst that bench/capacity measured as lag and timeouts).
-    this.slotMs = now + Math.floor(fraction * Math.min(1000, interval));
+    this.slotMs = now + Math.floor(fraction * Math.min(firstSpreadMs, interval));
     this.phaseMs = now + Math.floor(fraction * interval);
     if (this.target.schedule) {
       // Cron targets also probe right at start, then follow the schedule.
@@ -169,12 +174,16 @@ export class Scheduler {
       }
     }
     await Promise.all(stops);
-    for (const t of targets) {
-      if (this.runners.has(t.name)) continue;
-      if (!changed.includes(t.name)) added.push(t.name);
+    const starting = targets.filter((t) => !this.runners.has(t.name));
+    // A burst of first probes costs memory and timeouts (bench/capacity measured it at 2,000
+    // targets): at most one first probe per FIRST_PROBE_SPACING_MS on average.
+    const firstSpreadMs = Math.max(1000, starting.length * FIRST_PROBE_SPACING_MS);
+    const changedNames = new Set(changed);
+    for (const t of starting) {
+      if (!changedNames.has(t.name)) added.push(t.name);
       const runner = new TargetRunner(t, this.deps);
       this.runners.set(t.name, runner);
-      runner.start();
+      runner.start(firstSpreadMs);
     }
     return { added, removed, changed };
   }

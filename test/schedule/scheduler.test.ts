@@ -39,6 +39,28 @@ test('first probe at start, later probes at a per-target phase spread over the i
   assert.ok(late >= 8 && late <= 32, `second probes in the later half of the interval: ${late} of 40`);
 });
 
+test('many targets starting at once spread their first probes over 5 ms each (at most the interval)', async () => {
+  const firsts = new Map<string, number>();
+  const t0 = Date.now();
+  const s = new Scheduler({
+    runProbe: async (t) => {
+      if (!firsts.has(t.name)) firsts.set(t.name, Date.now() - t0);
+      return result(t.name);
+    },
+    onResult: () => {},
+  });
+  // 600 targets at 5 ms each: first probes over 3 s (not the 1 s a handful gets).
+  const list = targets(600, '30s', '1s');
+  await s.setTargets(list);
+  await new Promise((r) => setTimeout(r, 3400));
+  await s.stop();
+  const times = [...firsts.values()].sort((a, b) => a - b);
+  assert.equal(times.length, 600, 'every target had its first probe within the spread');
+  const inFirstSecond = times.filter((t) => t < 1000).length;
+  assert.ok(inFirstSecond > 120 && inFirstSecond < 300, `first probes in the first second: ${inFirstSecond} of 600 (expected about 200)`);
+  assert.ok(times.at(-1)! > 2000, `the last first probe at ${times.at(-1)}ms, spread past 2 s`);
+});
+
 test('never two probes of one target at once: a slot that finds one running is skipped and counted', async () => {
   let running = 0;
   let maxRunning = 0;
