@@ -1,14 +1,16 @@
 /**
  * Benchmark 5: the transparent proxy (`internal.proxy.listen`, src/proxy/) inside a real
- * mcpwatch process, against going direct to the same fast fixture server. At 1, 10 and 50
- * concurrent sessions (each its own keep-alive connection, initialized once, then `tools/list`
- * back to back for a fixed time), direct and proxied runs are interleaved over rounds: added
- * latency p50/p99 and the throughput ratio. Then 1,000 sessions are opened through the proxy
- * and left open: mcpwatch's RSS growth per open session.
+ * mcpwatch process, against going direct to the same server, for two servers: the minimal
+ * hand-written fast fixture (the proxy's worst case: it costs more than the server) and a real
+ * server built with the official SDK. At 1, 10 and 50 concurrent sessions (each its own
+ * keep-alive connection, initialized once, then `tools/list` back to back for a fixed time),
+ * direct and proxied runs are interleaved over rounds: added latency p50/p99, the throughput
+ * ratio, and CPU per request of mcpwatch and of the server (from /proc). Then 1,000 sessions are
+ * opened through the proxy and left open: mcpwatch's RSS growth per open session.
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
-import { procRssBytes, sleep, startFastServer } from './lib/proc.js';
+import { procCpuSeconds, procRssBytes, sleep, startFastServer, startSdkServer, type Started } from './lib/proc.js';
 import { freePort, startMcpwatch } from './lib/sidecar-proc.js';
 import { median, quantile, spread, table, type PieceResult } from './lib/stats.js';
 
@@ -58,15 +60,25 @@ async function load(url: string, sessions: number): Promise<{ latencies: number[
   return { latencies, rps, errors };
 }
 
-/** Runs benchmark 5 and returns its markdown. */
-export async function proxy(): Promise<PieceResult> {
-  const server = await startFastServer();
+interface Upstream {
+  label: string;
+  start: () => Promise<Started>;
+}
+
+const UPSTREAMS: Upstream[] = [
+  { label: 'fast fixture (hand-written, no SDK)', start: startFastServer },
+  { label: 'official SDK server', start: startSdkServer },
+];
+
+/** The rows of one upstream, and the RSS per open session measured through its proxy. */
+async function measure(up: Upstream, measureSessions: boolean): Promise<{ rows: string[][]; errors: number; perSession: number; p99At50: number }> {
+  const server = await up.start();
   const direct = `http://127.0.0.1:${server.port}/mcp`;
   const proxyPort = await freePort();
   const sidecar = await startMcpwatch(
     [
       'targets:',
-      '  - name: fast',
+      '  - name: bench',
       `    url: ${direct}`,
       '    transport: streamable-http',
       '    interval: 1h',
@@ -80,16 +92,28 @@ export async function proxy(): Promise<PieceResult> {
   const rows: string[][] = [];
   let perSession = Number.NaN;
   let errors = 0;
+  let p99At50 = Number.NaN;
   try {
     for (const n of LEVELS) {
       const addedP50: number[] = [];
       const addedP99: number[] = [];
       const ratio: number[] = [];
       const d50: number[] = [];
+      const proxyCpuUs: number[] = [];
+      const serverCpuUs: number[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const order = r % 2 ? [proxied, direct] : [direct, proxied];
         const out: Record<string, Awaited<ReturnType<typeof load>>> = {};
-        for (const url of order) out[url] = await load(url, n);
+        for (const url of order) {
+          const p0 = procCpuSeconds(sidecar.pid);
+          const s0 = procCpuSeconds(server.pid);
+          out[url] = await load(url, n);
+          if (url === proxied) {
+            const count = out[url]!.latencies.length;
+            proxyCpuUs.push(((procCpuSeconds(sidecar.pid) - p0) * 1e6) / count);
+            serverCpuUs.push(((procCpuSeconds(server.pid) - s0) * 1e6) / count);
+          }
+        }
         const d = out[direct]!;
         const p = out[proxied]!;
         errors += d.errors + p.errors;
@@ -98,32 +122,59 @@ export async function proxy(): Promise<PieceResult> {
         addedP99.push(quantile(p.latencies, 0.99) - quantile(d.latencies, 0.99));
         ratio.push(p.rps / d.rps);
       }
-      rows.push([String(n), spread(d50, 3), spread(addedP50, 3), spread(addedP99, 3), spread(ratio.map((x) => x * 100), 0)]);
-      process.stderr.write(`  ${n} sessions: ${rows.at(-1)!.join(' | ')}\n`);
+      if (n === LEVELS.at(-1)) p99At50 = median(addedP99);
+      rows.push([
+        up.label,
+        String(n),
+        spread(d50, 3),
+        spread(addedP50, 3),
+        spread(addedP99, 3),
+        spread(ratio.map((x) => x * 100), 0),
+        spread(proxyCpuUs, 0),
+        spread(serverCpuUs, 0),
+      ]);
+      process.stderr.write(`  ${rows.at(-1)!.join(' | ')}\n`);
     }
-    // Memory per open session: open sessions through the proxy and keep them (no DELETE).
-    await sleep(1000);
-    const rss0 = procRssBytes(sidecar.pid);
-    const agent = new Agent({ connections: 50 });
-    for (let i = 0; i < OPEN_SESSIONS; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, () => initialize(proxied, agent)));
+    if (measureSessions) {
+      // Memory per open session: open sessions through the proxy and keep them (no DELETE).
+      await sleep(1000);
+      const rss0 = procRssBytes(sidecar.pid);
+      const agent = new Agent({ connections: 50 });
+      for (let i = 0; i < OPEN_SESSIONS; i += 50) {
+        await Promise.all(Array.from({ length: 50 }, () => initialize(proxied, agent)));
+      }
+      await sleep(2000);
+      perSession = (procRssBytes(sidecar.pid) - rss0) / OPEN_SESSIONS;
+      await agent.destroy();
     }
-    await sleep(2000);
-    perSession = (procRssBytes(sidecar.pid) - rss0) / OPEN_SESSIONS;
-    await agent.destroy();
   } finally {
     await sidecar.stop();
     await server.stop();
   }
-  const p99At50 = rows.at(-1)?.[3] ?? 'n/a';
+  return { rows, errors, perSession, p99At50 };
+}
+
+/** Runs benchmark 5 and returns its markdown. */
+export async function proxy(): Promise<PieceResult> {
+  const rows: string[][] = [];
+  let errors = 0;
+  let perSession = Number.NaN;
+  const p99s: string[] = [];
+  for (const [i, up] of UPSTREAMS.entries()) {
+    const m = await measure(up, i === 0);
+    rows.push(...m.rows);
+    errors += m.errors;
+    if (i === 0) perSession = m.perSession;
+    p99s.push(`${up.label}: ${m.p99At50.toFixed(3)} ms`);
+  }
   const markdown = [
-    `A real \`node bin/mcpwatch.js\` with one target whose \`internal.proxy.listen\` is on loopback, in front of the fast fixture server. Per level, ${ROUNDS} interleaved rounds of direct and proxied runs; each run: every session on its own keep-alive connection, initialized, then \`tools/list\` back to back for ${RUN_MS / 1000} s. Median (min–max) over rounds; latencies measured by the load generator (one process, same for both sides). Non-200 answers: ${errors}.`,
+    `A real \`node bin/mcpwatch.js\` with one target whose \`internal.proxy.listen\` is on loopback, in front of each server in turn. Per level, ${ROUNDS} interleaved rounds of direct and proxied runs; each run: every session on its own keep-alive connection, initialized, then \`tools/list\` back to back for ${RUN_MS / 1000} s. Median (min–max) over rounds; latencies measured by the load generator (one process, same for both sides). CPU per request is from /proc during the proxied runs. Load generator, server and mcpwatch share the machine's 2 cores, so once they saturate it the proxy's CPU per request, next to the server's, bounds the throughput ratio. Non-200 answers: ${errors}.`,
     '',
-    table(['sessions', 'direct p50 ms', 'added p50 ms', 'added p99 ms', 'throughput via proxy, % of direct'], rows),
+    table(['server', 'sessions', 'direct p50 ms', 'added p50 ms', 'added p99 ms', 'throughput via proxy, % of direct', 'mcpwatch CPU µs / request', 'server CPU µs / request'], rows),
     '',
-    `Memory: ${OPEN_SESSIONS} sessions opened through the proxy and left open grew mcpwatch's RSS by ${(perSession / 1024).toFixed(1)} KiB per session (one sample; RSS also moves with GC).`,
+    `Memory: ${OPEN_SESSIONS} sessions opened through the proxy (fast fixture) and left open grew mcpwatch's RSS by ${(perSession / 1024).toFixed(1)} KiB per session (one sample; RSS also moves with GC).`,
     '',
-    `Goal: added p99 < 1 ms at 50 sessions (measured: ${p99At50} ms), throughput >= 90 % of direct.`,
+    `Goal: added p99 < 1 ms at 50 sessions (measured: ${p99s.join('; ')}), throughput >= 90 % of direct.`,
   ].join('\n');
   return { title: 'Proxy overhead', markdown };
 }

@@ -90,6 +90,11 @@ export function startFastServer(): Promise<Started> {
   return startProcess(process.execPath, ['bench/fixtures/fast-mcp-server.mjs']);
 }
 
+/** Starts the official-SDK MCP server (bench/fixtures/sdk-mcp-server.mjs, needs dist/). */
+export function startSdkServer(): Promise<Started> {
+  return startProcess(process.execPath, ['bench/fixtures/sdk-mcp-server.mjs']);
+}
+
 /** Runs a process to completion and returns its stdout; rejects on a non-zero exit. */
 export function runToEnd(command: string, args: string[], timeoutMs = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
