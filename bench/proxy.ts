@@ -20,7 +20,8 @@ const RUN_MS = 4000;
 const OPEN_SESSIONS = 1000;
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
-async function initialize(url: string, agent: Agent): Promise<string> {
+/** Initializes a session; resolves with its id, or undefined for a stateless server (no `Mcp-Session-Id`). */
+async function initialize(url: string, agent: Agent): Promise<string | undefined> {
   const res = await request(url, {
     method: 'POST',
     dispatcher: agent,
@@ -29,8 +30,8 @@ async function initialize(url: string, agent: Agent): Promise<string> {
   });
   await res.body.dump();
   const sid = res.headers['mcp-session-id'];
-  if (res.statusCode !== 200 || typeof sid !== 'string') throw new Error(`initialize via ${url}: HTTP ${res.statusCode}`);
-  return sid;
+  if (res.statusCode !== 200) throw new Error(`initialize via ${url}: HTTP ${res.statusCode}`);
+  return typeof sid === 'string' ? sid : undefined;
 }
 
 /** `sessions` concurrent sessions doing tools/list for RUN_MS; latencies in ms and requests/s. */
@@ -44,7 +45,8 @@ async function load(url: string, sessions: number): Promise<{ latencies: number[
   const end = t0 + RUN_MS;
   await Promise.all(
     agents.map(async (agent, i) => {
-      const headers = { ...HEADERS, 'mcp-session-id': sids[i] as string, 'mcp-protocol-version': '2025-06-18' };
+      const sid = sids[i];
+      const headers = { ...HEADERS, 'mcp-protocol-version': '2025-06-18', ...(sid ? { 'mcp-session-id': sid } : {}) };
       while (performance.now() < end) {
         const s = performance.now();
         const res = await request(url, { method: 'POST', dispatcher: agent, headers, body: `{"jsonrpc":"2.0","id":${id++},"method":"tools/list","params":{}}` });
@@ -55,7 +57,12 @@ async function load(url: string, sessions: number): Promise<{ latencies: number[
     }),
   );
   const rps = latencies.length / ((performance.now() - t0) / 1000);
-  await Promise.all(agents.map((a, i) => request(url, { method: 'DELETE', dispatcher: a, headers: { 'mcp-session-id': sids[i] as string } }).then((r) => r.body.dump())));
+  await Promise.all(
+    agents.map((a, i) => {
+      const sid = sids[i];
+      return sid ? request(url, { method: 'DELETE', dispatcher: a, headers: { 'mcp-session-id': sid } }).then((r) => r.body.dump()) : undefined;
+    }),
+  );
   await Promise.all(agents.map((a) => a.destroy()));
   return { latencies, rps, errors };
 }

@@ -160,6 +160,9 @@ export class WireResponse {
       }
       chunks.push(chunk);
     }
+    // Let undici finish the exchange (mark the connection free) before the caller's next
+    // request: sent in the same tick, that request would open a second connection.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, seen);
   }
 }
