@@ -14,7 +14,7 @@ import { freePort, startMcpwatch } from './lib/sidecar-proc.js';
 import { median, spread, table, type PieceResult } from './lib/stats.js';
 
 const ROUNDS = 5;
-const WARMUP = 100;
+const WARMUP = 300;
 const PROBES = 500;
 
 const INIT_BODY = JSON.stringify({

@@ -14,13 +14,16 @@ each section. Every comparison is a ratio measured in the same run; absolute tim
 shared machines. Every section below is the markdown the benchmark printed (saved in
 \`bench/results/\`), pasted by \`bench/write-docs.ts\`, never typed by hand.
 
-Run them with \`npm run build && npm run bench\` (everything, under ~10 minutes) or
+Run them with \`npm run build && npm run bench\` (everything, about 25 minutes; capacity alone
+takes 15) or
 \`npm run bench -- probe-cost scrape\` (pieces whose name contains a word): probe-cost, peer,
 capacity, scrape, proxy, idle. Benchmarks are not part of \`npm test\`.
 
 The fixture server is \`bench/fixtures/fast-mcp-server.mjs\`: a hand-written JSON MCP server
 (protocol 2025-06-18, \`Mcp-Session-Id\`, one tool, no SDK), in its own process, so the client's
-cost dominates what is measured.
+cost dominates what is measured. The proxy benchmark also runs against
+\`bench/fixtures/sdk-mcp-server.mjs\`, a server built with the official SDK, for what a typical
+server costs per request.
 `;
 
 /** Writes docs/benchmarks.md from INTRO, `notes` and the saved results of `pieces`, in order. */
