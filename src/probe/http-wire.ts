@@ -68,11 +68,20 @@ function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefi
   return earliest;
 }
 
+export interface ProbeWireOptions {
+  /**
+   * Answer a GET of the MCP endpoint locally with 405: the Streamable HTTP transport's standalone
+   * event stream for server-initiated messages, which a one-shot probe never reads. Off for
+   * legacy SSE, whose GET stream carries the answers.
+   */
+  localGetStream?: boolean;
+}
+
 /**
  * Builds the wire for one probe of `target`. `signal` aborts every request of the probe.
  * Throws only for local config problems (unreadable TLS files).
  */
-export function createProbeWire(target: TargetConfig, signal: AbortSignal): ProbeWire {
+export function createProbeWire(target: TargetConfig, signal: AbortSignal, options: ProbeWireOptions = {}): ProbeWire {
   const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [] };
   const tls = target.tls;
   const connectTimeout = Math.max(1, target.timeoutMs);
@@ -147,6 +156,7 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal): Prob
   });
 
   const limit = target.maxResponseBytes;
+  const endpoint = target.url ? new URL(target.url).href : undefined;
   const onTooLarge = (): void => {
     obs.tooLarge = true;
   };
@@ -157,10 +167,9 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal): Prob
     const href = String(url);
     // The SDK opens a standalone GET event stream after `initialized` for server-initiated
     // messages. A one-shot probe never reads it; answering 405 locally (as a server without
-    // the stream would) saves a connection and a request per probe. Legacy SSE's GET asks
-    // for the stream explicitly and is not affected: it is made by the SSE transport with
-    // `accept: text/event-stream` only and no session header.
-    if (method === 'GET' && headers['mcp-session-id'] !== undefined) {
+    // the stream would) saves a request, and a connection, since the SDK sends its next request
+    // without waiting for that GET. Only the MCP endpoint itself: OAuth metadata GETs go out.
+    if (method === 'GET' && options.localGetStream && href === endpoint) {
       return new WireResponse(href, 405, {}, null, limit, onTooLarge) as unknown as Response;
     }
     const signals = [signal, init.signal].filter((s): s is AbortSignal => Boolean(s));
@@ -175,6 +184,7 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal): Prob
     const status = res.statusCode;
     obs.lastStatus = status;
     obs.requests.push({ method, status, ms: performance.now() - t0 });
+    // Made first: it guards the body against an unhandled 'error' (the destroy below emits one).
     const response = new WireResponse(href, status, res.headers as RawHeaders, res.body, limit, onTooLarge);
     if (status >= 400) obs.lastErrorHeaders = response.headers.toObject();
     const declared = Number(res.headers['content-length']);

@@ -314,7 +314,7 @@ async function attemptProbe(
       });
       conn = { client, transport: built.transport, kind };
     } else {
-      wire = createProbeWire(target, signal);
+      wire = createProbeWire(target, signal, { localGetStream: kind === 'streamable-http' });
       const built = createTransport(kind, { url: target.url ?? '', headers, fetch: wire.fetch });
       conn = { client, transport: built.transport, kind };
     }

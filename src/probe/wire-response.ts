@@ -67,6 +67,8 @@ export class WireHeaders implements Iterable<[string, string]> {
   }
 }
 
+function ignore(): void {}
+
 /** Called when a body grows past the limit (before the error is thrown). */
 export type OnTooLarge = () => void;
 
@@ -93,6 +95,10 @@ export class WireResponse {
     this.ok = status >= 200 && status < 300;
     this.statusText = STATUS_CODES[status] ?? '';
     this.headers = new WireHeaders(headers);
+    // A body nobody reads may still fail (the probe's deadline aborts it, the wire closes): a
+    // stream 'error' without a listener would be an uncaught exception. Readers still see the
+    // error through their iterator or web stream.
+    body?.on('error', ignore);
     this.#node = body;
     this.#limit = limit;
     this.#onTooLarge = onTooLarge;
