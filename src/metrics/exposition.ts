@@ -90,7 +90,10 @@ function exemplarText(e: ExemplarLike): string {
   return ` # {${formatLabels(e.labelSet).join(',')}} ${num(e.value)} ${e.timestamp}`;
 }
 
-/** Formatted label sets, cached per series (a series keeps its labels object for life). */
+/**
+ * Formatted label sets, cached per series. A series keeps its labels object for life and
+ * prom-client never changes it; callers must not mutate a labels object after passing it in.
+ */
 const labelCache = new WeakMap<Labels, string>();
 
 function cachedLabels(labels: Labels): string {
@@ -185,6 +188,9 @@ async function renderGeneric(m: MetricLike, openMetrics: boolean): Promise<strin
 
 /** Renders every metric of `registry` in one format. */
 export async function renderRegistry(registry: Registry, openMetrics: boolean): Promise<string> {
+  if (Object.keys((registry as unknown as { _defaultLabels?: object })._defaultLabels ?? {}).length > 0) {
+    throw new Error('renderRegistry: registry default labels are not supported (mcpwatch sets none)');
+  }
   const metrics = registry.getMetricsAsArray() as unknown as MetricLike[];
   const families = await Promise.all(metrics.map((m) => (isPlain(m) ? renderPlain(m, openMetrics) : renderGeneric(m, openMetrics))));
   return openMetrics ? `${families.join('\n')}\n# EOF\n` : `${families.join('\n\n')}\n`;

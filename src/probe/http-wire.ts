@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
 import { ResponseTooLargeError, WireResponse, plainHeaders, type RawHeaders } from './wire-response.js';
+import { CLIENT_INFO } from './mcp-client.js';
 
 export { ResponseTooLargeError };
 
@@ -34,8 +35,10 @@ export interface WireObservations {
   connectError?: NodeJS.ErrnoException;
   /** Which phase the connection error happened in. */
   connectErrorPhase?: 'dns' | 'connect' | 'tls';
-  /** Requests made, in order: method and status (debug log). */
+  /** The first MAX_RECORDED_REQUESTS requests made, in order: method and status (debug log). */
   requests: Array<{ method: string; status: number; ms: number }>;
+  /** All requests made (a server may make the SDK reconnect over and over). */
+  requestCount: number;
 }
 
 export interface ProbeWire {
@@ -68,6 +71,12 @@ function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefi
   return earliest;
 }
 
+/** Requests kept for the debug log of one probe. */
+const MAX_RECORDED_REQUESTS = 32;
+
+/** Sent when the target sets none: some WAFs and CDNs refuse requests without a User-Agent. */
+const USER_AGENT = `mcpwatch/${CLIENT_INFO.version}`;
+
 export interface ProbeWireOptions {
   /**
    * Answer a GET of the MCP endpoint locally with 405: the Streamable HTTP transport's standalone
@@ -82,7 +91,7 @@ export interface ProbeWireOptions {
  * Throws only for local config problems (unreadable TLS files).
  */
 export function createProbeWire(target: TargetConfig, signal: AbortSignal, options: ProbeWireOptions = {}): ProbeWire {
-  const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [] };
+  const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [], requestCount: 0 };
   const tls = target.tls;
   const connectTimeout = Math.max(1, target.timeoutMs);
   const baseConnect = buildConnector({
@@ -164,12 +173,15 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
   const probeFetch = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
     const method = (init.method ?? 'GET').toUpperCase();
     const headers = plainHeaders(init.headers);
+    headers['user-agent'] ??= USER_AGENT;
     const href = String(url);
     // The SDK opens a standalone GET event stream after `initialized` for server-initiated
     // messages. A one-shot probe never reads it; answering 405 locally (as a server without
     // the stream would) saves a request, and a connection, since the SDK sends its next request
     // without waiting for that GET. Only the MCP endpoint itself: OAuth metadata GETs go out.
-    if (method === 'GET' && options.localGetStream && href === endpoint) {
+    // A GET with Last-Event-ID resumes a stream the server closed before answering (the answer
+    // comes on it): that one goes out.
+    if (method === 'GET' && options.localGetStream && href === endpoint && headers['last-event-id'] === undefined) {
       return new WireResponse(href, 405, {}, null, limit, onTooLarge) as unknown as Response;
     }
     const signals = [signal, init.signal].filter((s): s is AbortSignal => Boolean(s));
@@ -183,9 +195,10 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
     });
     const status = res.statusCode;
     obs.lastStatus = status;
-    obs.requests.push({ method, status, ms: performance.now() - t0 });
+    obs.requestCount++;
+    if (obs.requests.length < MAX_RECORDED_REQUESTS) obs.requests.push({ method, status, ms: performance.now() - t0 });
     // Made first: it guards the body against an unhandled 'error' (the destroy below emits one).
-    const response = new WireResponse(href, status, res.headers as RawHeaders, res.body, limit, onTooLarge);
+    const response = new WireResponse(href, status, res.headers as RawHeaders, res.body, limit, onTooLarge, res.statusText);
     if (status >= 400) obs.lastErrorHeaders = response.headers.toObject();
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {

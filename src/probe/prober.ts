@@ -457,7 +457,8 @@ async function attemptProbe(
     if (obs) {
       attempt.httpStatus = obs.lastStatus;
       attempt.certExpirySeconds = obs.certExpirySeconds;
-      say(`http: ${obs.requests.map((r) => `${r.method} ${r.status}`).join(', ') || 'no answer'}`);
+      const more = obs.requestCount - obs.requests.length;
+      say(`http: ${obs.requests.map((r) => `${r.method} ${r.status}`).join(', ') || 'no answer'}${more > 0 ? ` and ${more} more` : ''}`);
     }
   }
   return attempt;

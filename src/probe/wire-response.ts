@@ -69,6 +69,9 @@ export class WireHeaders implements Iterable<[string, string]> {
 
 function ignore(): void {}
 
+/** Drops a leading BOM and replaces invalid sequences, like `Response.text()`. */
+const utf8 = new TextDecoder('utf-8');
+
 /** Called when a body grows past the limit (before the error is thrown). */
 export type OnTooLarge = () => void;
 
@@ -91,9 +94,10 @@ export class WireResponse {
     body: Readable | null,
     limit: number,
     onTooLarge: OnTooLarge,
+    statusText?: string,
   ) {
     this.ok = status >= 200 && status < 300;
-    this.statusText = STATUS_CODES[status] ?? '';
+    this.statusText = statusText || (STATUS_CODES[status] ?? '');
     this.headers = new WireHeaders(headers);
     // A body nobody reads may still fail (the probe's deadline aborts it, the wire closes): a
     // stream 'error' without a listener would be an uncaught exception. Readers still see the
@@ -111,6 +115,16 @@ export class WireResponse {
   /** The body as a web stream (made on first read), bounded by the limit. */
   get body(): ReadableStream<Uint8Array> | null {
     if (!this.#node) return null;
+    if (!this.#web && this.#node.errored) {
+      // Aborted before anyone read it: a web stream made now would look cleanly ended.
+      const reason = this.#node.errored;
+      this.#used = true;
+      this.#web = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.error(reason);
+        },
+      });
+    }
     if (!this.#web) {
       this.#used = true;
       let seen = 0;
@@ -133,8 +147,9 @@ export class WireResponse {
     return this.#web;
   }
 
+  /** UTF-8, a leading byte-order mark dropped (as WHATWG `Response.text()` does). */
   async text(): Promise<string> {
-    return (await this.#bytes()).toString('utf8');
+    return utf8.decode(await this.#bytes());
   }
 
   async json(): Promise<unknown> {

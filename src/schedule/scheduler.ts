@@ -100,7 +100,11 @@ class TargetRunner {
     } catch (err) {
       this.deps.onError?.('scheduler', err);
     }
-    const next = this.nextSlot(Math.max(slot, this.deps.now()));
+    // At least half an interval after this slot: the first slot lies off the phase lattice
+    // (spread over the start-up window), and the lattice slot right after it may be only
+    // moments later, which would probe again at once or count a spurious skip.
+    const minGap = this.target.schedule ? 0 : (this.target.intervalMs ?? 30_000) / 2;
+    const next = this.nextSlot(Math.max(slot + minGap, this.deps.now()));
     if (next === undefined) return;
     this.slotMs = next;
     this.arm();

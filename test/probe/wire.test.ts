@@ -207,3 +207,56 @@ test('a Streamable HTTP probe of a JSON-answering server makes its requests over
   assert.ok(r.operations.length >= 2, 'handshake and tools/list');
   assert.equal(opened, 1, `connections opened by one probe (initialize, initialized, tools/list): ${opened}`);
 });
+
+test('wire: text() drops a UTF-8 byte-order mark and sends a User-Agent by default', async () => {
+  const s = await scripted({
+    '/bom': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')])),
+  });
+  servers.push(s);
+  const wire = createProbeWire(target(`name: w\nurl: ${s.base}/bom`), new AbortController().signal);
+  try {
+    assert.deepEqual(await (await wire.fetch(`${s.base}/bom`)).json(), { a: 1 });
+    assert.match(String(s.seen[0]?.headers['user-agent']), /^mcpwatch\//);
+    await (await wire.fetch(`${s.base}/bom`, { headers: { 'User-Agent': 'custom/1' } })).text();
+    assert.equal(s.seen[1]?.headers['user-agent'], 'custom/1', 'a configured User-Agent wins');
+  } finally {
+    await wire.close();
+  }
+});
+
+test('a probe resumes a stream the server closed before answering (GET with Last-Event-ID goes out)', async () => {
+  // The spec's polling pattern: tools/list is answered with an event id and an empty event, the
+  // stream closes, and the answer comes on the client's reconnecting GET.
+  let listId: unknown = 0;
+  const s = await scripted({
+    '/mcp': (req, res, body) => {
+      if (req.method === 'GET') {
+        if (!req.headers['last-event-id']) return void res.writeHead(405).end();
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`id: 2\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: listId, result: { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] } })}\n\n`);
+        return;
+      }
+      const m = JSON.parse(body) as { id?: unknown; method: string; params?: { protocolVersion?: string } };
+      if (m.id === undefined) return void res.writeHead(202).end();
+      if (m.method === 'initialize') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'poll', version: '1' } } }));
+        return;
+      }
+      if (m.method === 'tools/list') {
+        listId = m.id;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end('id: 1\nretry: 50\ndata: \n\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -32601, message: 'no' } }));
+    },
+  });
+  servers.push(s);
+  const r = await probe(target(`name: poll\nurl: ${s.base}/mcp\ntransport: streamable-http\ntimeout: 3s`), { memory: { era: 'legacy' } });
+  assert.equal(r.success, true, `${r.reason}: ${r.message}\n${r.log.join('\n')}`);
+  assert.deepEqual(r.tools?.map((t) => t.name), ['echo']);
+  assert.ok(s.seen.some((x) => x.method === 'GET' && x.headers['last-event-id'] === '1'), 'the resuming GET reached the server');
+  assert.ok(!s.seen.some((x) => x.method === 'GET' && !x.headers['last-event-id']), 'the standalone GET stream was answered locally');
+});

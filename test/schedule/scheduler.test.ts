@@ -61,6 +61,31 @@ test('many targets starting at once spread their first probes over 5 ms each (at
   assert.ok(times.at(-1)! > 2000, `the last first probe at ${times.at(-1)}ms, spread past 2 s`);
 });
 
+test('after a spread-out start, no target is probed twice within half an interval or skipped', async () => {
+  // 380 targets at 2 s: first probes spread over 1.9 s, so most first slots sit just before the
+  // target's own phase slot; the second probe must wait for the next one.
+  const starts = new Map<string, number[]>();
+  let skipped = 0;
+  const t0 = Date.now();
+  const s = new Scheduler({
+    runProbe: async (t) => {
+      starts.set(t.name, [...(starts.get(t.name) ?? []), Date.now() - t0]);
+      await new Promise((r) => setTimeout(r, 20));
+      return result(t.name);
+    },
+    onResult: () => {},
+    onSkip: () => skipped++,
+  });
+  await s.setTargets(targets(380, '2s', '1s'));
+  await new Promise((r) => setTimeout(r, 4500));
+  await s.stop();
+  assert.equal(skipped, 0, 'no slot found its target still probing');
+  let tooSoon = 0;
+  for (const times of starts.values()) for (let i = 1; i < times.length; i++) if ((times[i] as number) - (times[i - 1] as number) < 1000) tooSoon++;
+  assert.equal(tooSoon, 0, `probes less than half an interval after the previous one: ${tooSoon}`);
+  assert.equal(starts.size, 380);
+});
+
 test('never two probes of one target at once: a slot that finds one running is skipped and counted', async () => {
   let running = 0;
   let maxRunning = 0;
