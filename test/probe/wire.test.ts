@@ -50,6 +50,7 @@ test('wire: answers carry status, statusText, ok and case-insensitive headers; J
   const s = await scripted({
     '/json': (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }).end('{"ok":true}'),
     '/teapot': (_req, res) => res.writeHead(418, { 'www-authenticate': 'Bearer realm="x"' }).end('short and stout'),
+    '/custom': (_req, res) => res.writeHead(599, 'Upstream Melted').end(),
   });
   servers.push(s);
   const wire = createProbeWire(target(`name: w\nurl: ${s.base}/json`), new AbortController().signal);
@@ -72,9 +73,12 @@ test('wire: answers carry status, statusText, ok and case-insensitive headers; J
     assert.equal(await tea.text(), 'short and stout');
     assert.equal(wire.observations.lastStatus, 418);
     assert.equal(wire.observations.lastErrorHeaders?.['www-authenticate'], 'Bearer realm="x"');
+    const custom = await wire.fetch(`${s.base}/custom`);
+    assert.equal(custom.statusText, 'Upstream Melted', "the server's own reason phrase");
+    await custom.text();
     assert.deepEqual(
       wire.observations.requests.map((r) => `${r.method} ${r.status}`),
-      ['POST 200', 'GET 418'],
+      ['POST 200', 'GET 418', 'GET 599'],
     );
   } finally {
     await wire.close();

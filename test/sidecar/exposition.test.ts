@@ -140,3 +140,10 @@ for (const openMetrics of [false, true]) {
     assert.match(ours, /^process_cpu_user_seconds_total(_total)? /m);
   });
 }
+
+test('renderRegistry refuses registry default labels rather than render them differently from prom-client', async () => {
+  const registry = new Registry();
+  new Gauge({ name: 'g', help: 'h', registers: [registry] }).set(1);
+  registry.setDefaultLabels({ pod: 'a' });
+  await assert.rejects(renderRegistry(registry, false), /default labels are not supported/);
+});
