@@ -9,7 +9,7 @@ import type { Config, TargetConfig } from '../config/schema.js';
 import type { ProbeResult } from '../probe/types.js';
 import { formatReport } from '../probe/report.js';
 import { Recorder } from '../metrics/recorder.js';
-import { createExposition, renderRegistry } from '../metrics/exposition.js';
+import { contentTypeOf, createExposition, renderRegistry } from '../metrics/exposition.js';
 import type { History } from './history.js';
 import { renderStatusPage, targetsJson } from './status-page.js';
 
@@ -35,12 +35,22 @@ export function createApp(deps: AppDeps): express.Express {
 
   const exposition = createExposition(deps.registry);
   app.get('/metrics', async (req: Request, res: Response) => {
+    const wantsOpenMetrics = String(req.headers.accept ?? '').includes('application/openmetrics-text');
+    // Streamed in chunks: a scrape of thousands of targets neither builds one huge string nor
+    // holds the event loop (probes keep their schedule while it renders).
+    const chunks = exposition.stream(wantsOpenMetrics);
     try {
-      const wantsOpenMetrics = String(req.headers.accept ?? '').includes('application/openmetrics-text');
-      const { contentType, body } = await exposition.render(wantsOpenMetrics);
-      res.type(contentType).send(body);
+      const first = await chunks.next();
+      res.type(contentTypeOf(wantsOpenMetrics));
+      if (!first.done) res.write(first.value);
+      for await (const chunk of chunks) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+      res.end();
     } catch (err) {
-      res.status(500).type('text/plain').send(`error collecting metrics: ${(err as Error).message}\n`);
+      if (res.headersSent) res.destroy(err as Error);
+      else res.status(500).type('text/plain').send(`error collecting metrics: ${(err as Error).message}\n`);
     }
   });
 

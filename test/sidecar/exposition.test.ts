@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { startDemoServer } from '../../src/cli/demo-server.js';
 import { waitFor } from '../helpers/prom-text.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { renderRegistry } from '../../src/metrics/exposition.js';
+import { renderRegistry, renderRegistryChunks } from '../../src/metrics/exposition.js';
 
 const OM = 'application/openmetrics-text; version=1.0.0';
 
@@ -146,4 +146,28 @@ test('renderRegistry refuses registry default labels rather than render them dif
   new Gauge({ name: 'g', help: 'h', registers: [registry] }).set(1);
   registry.setDefaultLabels({ pod: 'a' });
   await assert.rejects(renderRegistry(registry, false), /default labels are not supported/);
+});
+
+test('a large family is rendered in slices, yielding to the event loop between them, with the same bytes', async () => {
+  const registry = new Registry();
+  const g = new Gauge({ name: 'many', help: 'one series per label value', labelNames: ['i'], registers: [registry] });
+  for (let i = 0; i < 1200; i++) g.set({ i: String(i) }, i);
+  const h = new Histogram({ name: 'many_hist', help: 'h', labelNames: ['i'], buckets: [1, 2], registers: [registry] });
+  for (let i = 0; i < 1200; i++) h.observe({ i: String(i) }, i % 3);
+  let turns = 0;
+  let tick: NodeJS.Immediate;
+  const spin = () => {
+    turns++;
+    tick = setImmediate(spin);
+  };
+  tick = setImmediate(spin);
+  const chunks: string[] = [];
+  try {
+    for await (const c of renderRegistryChunks(registry, false)) chunks.push(c);
+  } finally {
+    clearImmediate(tick!);
+  }
+  assert.ok(chunks.length >= 8, `chunks: ${chunks.length}`);
+  assert.ok(turns >= 2, `the event loop ran ${turns} times while rendering`);
+  assert.equal(chunks.join(''), await promClientRender(registry, false));
 });
