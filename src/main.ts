@@ -5,7 +5,7 @@ import { formatIssues, loadConfigFile, parseConfig } from './config/load.js';
 import { createLogger } from './log/logger.js';
 import { parseListenAddress, parseSidecarArgs, SIDECAR_USAGE } from './cli/args.js';
 import { runProbeCommand } from './cli/probe-command.js';
-import { startDemoServer } from './cli/demo-server.js';
+import type { startDemoServer } from './cli/demo-server.js';
 import { startSidecar, VERSION } from './sidecar.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
@@ -33,7 +33,9 @@ async function main(argv: string[]): Promise<number | undefined> {
   let demo: Awaited<ReturnType<typeof startDemoServer>> | undefined;
   let config;
   if (flags.demo) {
-    demo = await startDemoServer(0);
+    // Loaded only for --demo: the MCP server SDK costs the sidecar ~5 MB RSS otherwise.
+    const { startDemoServer: start } = await import('./cli/demo-server.js');
+    demo = await start(0);
     const demoConfig = {
       defaults: { interval: '5s', timeout: '3s' },
       targets: [

@@ -135,3 +135,30 @@ test('the sidecar serves, reloads on SIGHUP, and exits cleanly on SIGTERM within
     child.kill('SIGKILL');
   }
 });
+
+test('--demo (the README first command): a built-in server probed successfully, with a tool call, and a clean exit', async () => {
+  const port = await closedPort();
+  const child = spawn(process.execPath, [bin, '--demo', `--web.listen-address=127.0.0.1:${port}`], { cwd: root, env: { ...process.env, OTEL_SDK_DISABLED: 'true' } });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  try {
+    let text = '';
+    await waitFor(async () => {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return /^mcp_probe_success\{target="demo"\} 1$/m.test(text);
+    }, 20_000, 'the demo target probed');
+    assert.match(text, /^mcp_server_tools\{target="demo"\} [1-9]/m);
+    // The demo's canary calls `echo`: a tools/call operation was timed.
+    assert.match(text, /^mcp_client_operation_duration_seconds_count\{[^}]*mcp_method_name="tools\/call"[^}]*\} [1-9]/m);
+    assert.match(stdout + stderr, /mcpwatch demo: probing a built-in MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp/);
+    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    assert.match(page, /demo/);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
