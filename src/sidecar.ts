@@ -18,8 +18,9 @@ import { Scheduler } from './schedule/scheduler.js';
 import { setupTracing } from './telemetry/tracing.js';
 import { createApp } from './server/app.js';
 import { History } from './server/history.js';
+import { VERSION } from './version.js';
 
-export const VERSION = '0.1.0';
+export { VERSION };
 
 export interface SidecarOptions {
   /** The initial config (already validated). */
@@ -144,10 +145,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const address = { host: addr.address, port: addr.port };
   logger.info('listening', { address: `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
 
-  for (const t of config.targets) recorder.addTarget(t);
-  recorder.recordReload(true, Date.now(), config.targets.length);
-  await scheduler.setTargets(config.targets);
-  await internal.setTargets(config.targets);
+  await apply(config);
   ready = true;
   logger.info('started', { targets: config.targets.length, version: VERSION });
 

@@ -18,13 +18,6 @@
  */
 import { Registry } from 'prom-client';
 
-export interface Exposition {
-  /** Never rejects unless a collect() hook throws. */
-  render(openMetrics: boolean): Promise<{ contentType: string; body: string }>;
-  /** The same text in chunks (see renderRegistryChunks); the Content-Type is contentTypeOf(). */
-  stream(openMetrics: boolean): AsyncGenerator<string>;
-}
-
 type Labels = Record<string, string | number>;
 
 interface ExemplarLike {
@@ -238,21 +231,6 @@ export async function renderRegistry(registry: Registry, openMetrics: boolean): 
   let out = '';
   for await (const chunk of renderRegistryChunks(registry, openMetrics)) out += chunk;
   return out;
-}
-
-/** Wraps `registry`; renders never change it, so concurrent scrapes in either format are safe. */
-export function createExposition(registry: Registry): Exposition {
-  return {
-    async render(openMetrics) {
-      return {
-        contentType: contentTypeOf(openMetrics),
-        body: await renderRegistry(registry, openMetrics),
-      };
-    },
-    stream(openMetrics) {
-      return renderRegistryChunks(registry, openMetrics);
-    },
-  };
 }
 
 /** The Content-Type of each format. */

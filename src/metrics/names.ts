@@ -178,5 +178,3 @@ export const METRICS = {
 
 export type MetricKey = keyof typeof METRICS;
 
-/** Every metric family name mcpwatch can expose (histograms as their base name). */
-export const METRIC_NAMES: readonly string[] = Object.values(METRICS).map((m) => m.name);

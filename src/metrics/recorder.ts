@@ -16,9 +16,13 @@ const MAX_LABEL_LENGTH = 64;
  * so a hostile server cannot blow up cardinality or smuggle odd bytes into a scrape.
  */
 export function safeLabel(value: string | undefined): string {
-  if (!value) return 'unknown';
-  const cleaned = value.replace(/[^A-Za-z0-9 ._:/@+()-]/g, '_').slice(0, MAX_LABEL_LENGTH).trim();
-  return cleaned === '' ? 'unknown' : cleaned;
+  return boundLabel(value).trim() || 'unknown';
+}
+
+/** A label value from outside, bounded in length and character set ('' stays ''). */
+export function boundLabel(value: string | undefined): string {
+  if (!value) return '';
+  return value.replace(/[^A-Za-z0-9 ._:/@+()-]/g, '_').slice(0, MAX_LABEL_LENGTH);
 }
 
 type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
@@ -51,7 +55,7 @@ export function createMetrics(registry: Registry): Metrics {
 }
 
 /** Which standard metric a scrape supplied for a target: the scrape wins over the proxy for it. */
-type InternalPart = 'sessions' | 'toolCalls' | 'operations' | 'sessionDurations';
+type InternalPart = 'sessions' | 'toolCalls';
 
 interface PromValue {
   labels: Record<string, string | number>;
@@ -128,11 +132,9 @@ export class Recorder {
       m.serverToolCallsActive.set({ target }, r.toolCallsActive);
     }
     if (r.operationDuration) {
-      owns.add('operations');
       this.scrapedOperations.set(target, r.operationDuration);
     } else this.scrapedOperations.delete(target);
     if (r.sessionDuration) {
-      owns.add('sessionDurations');
       this.scrapedSessions.set(target, r.sessionDuration);
     } else this.scrapedSessions.delete(target);
     this.scrapeOwns.set(target, owns);

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
 import { ResponseTooLargeError, WireResponse, plainHeaders, type RawHeaders } from './wire-response.js';
-import { CLIENT_INFO } from './mcp-client.js';
+import { VERSION } from '../version.js';
 
 export { ResponseTooLargeError };
 
@@ -58,6 +58,21 @@ function readTlsFile(path: string | undefined, key: string): Buffer | undefined 
   }
 }
 
+/**
+ * undici connect options for a target's `tls` block (probes, scrapes and the proxy alike).
+ * Reads the files now; throws an error naming the key if one cannot be read.
+ */
+export function tlsConnectOptions(tls: TargetConfig['tls'], timeoutMs: number): buildConnector.BuildOptions {
+  return {
+    timeout: timeoutMs,
+    ca: readTlsFile(tls?.caFile, 'ca_file'),
+    cert: readTlsFile(tls?.certFile, 'cert_file'),
+    key: readTlsFile(tls?.keyFile, 'key_file'),
+    servername: tls?.serverName,
+    rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
+  } as buildConnector.BuildOptions;
+}
+
 function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefined): number | undefined {
   let earliest: number | undefined;
   const seen = new Set<unknown>();
@@ -75,7 +90,7 @@ function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefi
 const MAX_RECORDED_REQUESTS = 32;
 
 /** Sent when the target sets none: some WAFs and CDNs refuse requests without a User-Agent. */
-const USER_AGENT = `mcpwatch/${CLIENT_INFO.version}`;
+const USER_AGENT = `mcpwatch/${VERSION}`;
 
 export interface ProbeWireOptions {
   /**
@@ -94,14 +109,7 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
   const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [], requestCount: 0 };
   const tls = target.tls;
   const connectTimeout = Math.max(1, target.timeoutMs);
-  const baseConnect = buildConnector({
-    timeout: connectTimeout,
-    ca: readTlsFile(tls?.caFile, 'ca_file'),
-    cert: readTlsFile(tls?.certFile, 'cert_file'),
-    key: readTlsFile(tls?.keyFile, 'key_file'),
-    servername: tls?.serverName,
-    rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
-  } as buildConnector.BuildOptions);
+  const baseConnect = buildConnector(tlsConnectOptions(target.tls, connectTimeout));
   let first = true;
 
   const connect: buildConnector.connector = (opts, callback) => {

@@ -9,9 +9,10 @@ import { Client, StreamableHTTPClientTransport, SSEClientTransport, TRACEPARENT_
 import type { Transport, CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { looksLikeJsonRpcLine } from './validate.js';
+import { VERSION } from '../version.js';
 import type { ProbeMemory, ProtocolEra, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
 
-export const CLIENT_INFO = { name: 'mcpwatch', version: '0.1.0' } as const;
+export const CLIENT_INFO = { name: 'mcpwatch', version: VERSION } as const;
 
 /** Environment variables a stdio child inherits when the target sets none of its own. */
 const STDIO_INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'];

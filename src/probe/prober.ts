@@ -13,7 +13,7 @@ import { classifyError, errorChain } from './classify.js';
 import { checkCanary, checkExpectations, ProbeAssertionError } from './checks.js';
 import { createProbeWire, type ProbeWire } from './http-wire.js';
 import { callTool, createClient, createTransport, describeServer, endSession, injectTraceContext, listAllTools, sessionIdOf, type McpConnection } from './mcp-client.js';
-import { redact, safeUrl, targetSecrets } from './redact.js';
+import { mergeSecrets, redact, safeUrl, targetSecrets } from './redact.js';
 import { hashToolList } from './tool-hash.js';
 import { assertUniqueToolNames } from './validate.js';
 import { currentClientSecret, dropToken, getAccessToken } from './oauth.js';
@@ -62,7 +62,7 @@ export function resolveHeaders(target: TargetConfig): { headers: Record<string, 
     }
     if (credentials) {
       headers.Authorization = `${a.type} ${credentials}`;
-      secrets.push(credentials);
+      return { headers, secrets: mergeSecrets(secrets, [credentials]) };
     }
   }
   return { headers, secrets };
@@ -108,14 +108,14 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     try {
       const resolved = resolveHeaders(target);
       headers = resolved.headers;
-      secrets = [...new Set([...secrets, ...resolved.secrets])].sort((a, b) => b.length - a.length);
+      secrets = resolved.secrets;
     } catch (err) {
       fail(result, 'internal', (err as Error).message);
       return result;
     }
     if (target.oauth2) {
       const oauth = await oauthHeader(target, memory, signal);
-      secrets = [...new Set([...secrets, ...oauth.secrets])].sort((a, b) => b.length - a.length);
+      secrets = mergeSecrets(secrets, oauth.secrets);
       if (oauth.error) {
         fail(result, oauth.error.reason, oauth.error.message);
         return result;

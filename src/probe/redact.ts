@@ -50,5 +50,10 @@ export function targetSecrets(t: { url?: string; headers: Record<string, string>
       /* not a URL: nothing to extract */
     }
   }
-  return [...new Set(out.filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
+  return mergeSecrets(out);
+}
+
+/** Secret lists merged as redact() wants them: distinct, long enough to matter, longest first. */
+export function mergeSecrets(...lists: readonly string[][]): string[] {
+  return [...new Set(lists.flat().filter((s) => s.length >= MIN_SECRET_LENGTH))].sort((a, b) => b.length - a.length);
 }

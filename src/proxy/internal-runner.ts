@@ -105,11 +105,6 @@ export class InternalRunner {
     }
   }
 
-  /** The proxy of a target, if running (tests, status). */
-  proxy(target: string): RunningProxy | undefined {
-    return this.running.get(target)?.proxy;
-  }
-
   /** Stops everything. Never throws. */
   async stop(): Promise<void> {
     const all = [...this.running];

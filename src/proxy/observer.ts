@@ -13,11 +13,8 @@ export interface ProxySink {
   operation(method: string, errorType: string, seconds: number): void;
   sessionEnded(seconds: number): void;
   /** Something passed through untouched without being observed (`mcpwatch_proxy_unobserved_total`). */
-  unobserved(reason: UnobservedReason): void;
+  unobserved(reason: ProxyUnobservedReason): void;
 }
-
-/** Why something passed through unobserved: the closed `reason` set of the metric. */
-export type UnobservedReason = ProxyUnobservedReason;
 
 /** Methods that become `mcp_method_name` values; anything else is `other` (clients choose these). */
 const KNOWN_METHODS = new Set([
@@ -68,7 +65,6 @@ export class TrafficObserver {
   private readonly sessions = new Map<string, Session>();
   private toolCalls = 0;
   private sweeper?: NodeJS.Timeout;
-  readonly stats: Record<UnobservedReason, number> = { too_large: 0, unparsable: 0, pending_limit: 0 };
 
   constructor(
     private sink: ProxySink,
@@ -80,9 +76,8 @@ export class TrafficObserver {
     this.sweeper.unref();
   }
 
-  /** Counts something passed through unobserved, in `stats` and through the sink. */
-  count(reason: UnobservedReason): void {
-    this.stats[reason]++;
+  /** Counts something passed through unobserved (through the sink). */
+  count(reason: ProxyUnobservedReason): void {
     this.sink.unobserved(reason);
   }
 
@@ -142,10 +137,6 @@ export class TrafficObserver {
     if (p.tool) this.sink.toolCalls(--this.toolCalls);
   }
 
-  isPending(key: string): boolean {
-    return this.pending.has(key);
-  }
-
   /**
    * The HTTP exchange of a request ended without its answer: keep waiting for it on the
    * session's other streams, or stop waiting if the session is gone.
@@ -177,10 +168,6 @@ export class TrafficObserver {
       this.sessions.set(session, { openedAt: now, lastSeen: now, streams: 0 });
       this.sink.sessions(this.sessions.size);
     }
-  }
-
-  hasSession(session: string): boolean {
-    return this.sessions.has(session);
   }
 
   /** A long-lived stream of the session opened (+1) or closed (-1). */

@@ -11,13 +11,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createSseReader } from './sse.js';
 import { TrafficObserver, type ProxySink } from './observer.js';
+import { tlsConnectOptions } from '../probe/http-wire.js';
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
@@ -88,7 +88,6 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
   if (!cfg || !target.url) throw new Error(`target ${target.name} has no proxy config or url`);
   const upstream = new URL(target.url);
   const maxParse = cfg.maxParseBytes;
-  const tls = target.tls;
   const pool = new Pool(upstream.origin, {
     pipelining: 1,
     keepAliveTimeout: 60_000,
@@ -96,14 +95,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     // for long stretches: the agent's own timeouts govern, not ours.
     headersTimeout: 0,
     bodyTimeout: 0,
-    connect: {
-      timeout: 5000,
-      ca: tls?.caFile ? readFileSync(tls.caFile) : undefined,
-      cert: tls?.certFile ? readFileSync(tls.certFile) : undefined,
-      key: tls?.keyFile ? readFileSync(tls.keyFile) : undefined,
-      servername: tls?.serverName,
-      rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
-    },
+    connect: tlsConnectOptions(target.tls, 5000),
   });
   const observer = new TrafficObserver(opts.sink, { maxPending: cfg.maxPendingRequests, idleTimeoutMs: cfg.idleTimeoutMs });
 
@@ -116,8 +108,7 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     // The key answers are matched under: the session, or (no session) this one HTTP exchange.
     const session = sid !== undefined ? `s:${sid}` : legacy !== undefined ? `l:${legacy}` : `r:${++requestCounter}`;
     const hasSession = sid !== undefined || legacy !== undefined;
-    if (sid !== undefined) observer.touch(session, false);
-    if (legacy !== undefined) observer.touch(session, false);
+    if (hasSession) observer.touch(session, false);
 
     const controller = new AbortController();
     let done = false;

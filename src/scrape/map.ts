@@ -8,6 +8,7 @@
  * over the labels we drop (scope, transport, ...) per (method, error, le), which keeps them exact.
  */
 import type { ParsedExposition, Sample } from './parse.js';
+import { boundLabel } from '../metrics/recorder.js';
 import type { GaugeMapping, HistogramMapping, HistogramSeries, InternalMapping } from './types.js';
 
 /** The default mapping: OTel MCP semconv names through OTel's Prometheus exporter. */
@@ -18,13 +19,8 @@ export const DEFAULT_MAPPING: Required<InternalMapping> = {
   sessionDuration: { metric: 'mcp_server_session_duration_seconds', match: {} },
 };
 
-const MAX_LABEL_LENGTH = 64;
 
 /** Server-provided label values are bounded in length and character set (cardinality, odd bytes). */
-function cleanLabel(value: string | undefined): string {
-  if (!value) return '';
-  return value.replace(/[^A-Za-z0-9 ._:/@+()-]/g, '_').slice(0, MAX_LABEL_LENGTH);
-}
 
 function matches(s: Sample, match: Record<string, string>): boolean {
   for (const k in match) if (s.labels[k] !== match[k]) return false;
@@ -56,8 +52,8 @@ export function mapHistogram(parsed: ParsedExposition, m: HistogramMapping): His
   const groups = new Map<string, { labels: Record<string, string>; buckets: Map<number, number>; sum: number; count: number }>();
   const group = (s: Sample) => {
     const labels: Record<string, string> = {};
-    if (m.methodLabel !== undefined) labels.mcp_method_name = cleanLabel(s.labels[m.methodLabel]) || 'unknown';
-    if (m.errorLabel !== undefined) labels.error_type = cleanLabel(s.labels[m.errorLabel]);
+    if (m.methodLabel !== undefined) labels.mcp_method_name = boundLabel(s.labels[m.methodLabel]) || 'unknown';
+    if (m.errorLabel !== undefined) labels.error_type = boundLabel(s.labels[m.errorLabel]);
     const key = JSON.stringify(labels);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { labels, buckets: new Map(), sum: 0, count: 0 }));

@@ -5,10 +5,11 @@
  * touches probing (separate timers, separate connections).
  */
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
 import { resolveHeaders } from '../probe/prober.js';
+import { tlsConnectOptions } from '../probe/http-wire.js';
+import { errorChain } from '../probe/classify.js';
 import { redact, targetSecrets } from '../probe/redact.js';
 import { mapExposition } from './map.js';
 import { ExpositionParseError, parseExposition, TooManySeriesError } from './parse.js';
@@ -19,22 +20,10 @@ const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.75,text/plain;ver
 
 class TooLargeError extends Error {}
 
-function tlsFile(path: string | undefined): Buffer | undefined {
-  return path ? readFileSync(path) : undefined;
-}
-
 /** Builds the connection pool of one scraper (TLS options of the target). Throws on unreadable TLS files. */
 export function createScrapeAgent(target: TargetConfig, timeoutMs: number): Agent {
-  const tls = target.tls;
   return new Agent({
-    connect: {
-      timeout: timeoutMs,
-      ca: tlsFile(tls?.caFile),
-      cert: tlsFile(tls?.certFile),
-      key: tlsFile(tls?.keyFile),
-      servername: tls?.serverName,
-      rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
-    },
+    connect: tlsConnectOptions(target.tls, timeoutMs),
     connections: 1,
     keepAliveTimeout: 30_000,
   });
@@ -45,13 +34,17 @@ export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: Ab
   const t0 = performance.now();
   const internal = target.internal;
   const done = (r: Omit<ScrapeResult, 'target' | 'durationSeconds'>): ScrapeResult => ({ target: target.name, durationSeconds: (performance.now() - t0) / 1000, ...r });
-  const fail = (reason: ScrapeFailure, message: string) => done({ success: false, reason, message: redact(message, targetSecrets(target)) });
+  // Secrets of the target, plus a credentials_file token once read (resolveHeaders below).
+  let secrets = targetSecrets(target);
+  const fail = (reason: ScrapeFailure, message: string) => done({ success: false, reason, message: redact(message, secrets) });
   if (!internal?.metricsUrl) return fail('config', 'no metrics_url');
   const timeout = AbortSignal.timeout(internal.timeoutMs);
   const aborted = signal ? AbortSignal.any([signal, timeout]) : timeout;
   let text: string;
   try {
-    const { headers } = resolveHeaders(target);
+    const resolved = resolveHeaders(target);
+    const headers = resolved.headers;
+    secrets = resolved.secrets;
     const res = await request(internal.metricsUrl, { method: 'GET', headers: { accept: ACCEPT, ...headers }, dispatcher: agent, signal: aborted });
     res.body.on('error', () => {}); // destroying an unread body emits an abort error: expected here
     if (res.statusCode < 200 || res.statusCode > 299) {
@@ -79,12 +72,9 @@ export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: Ab
   } catch (err) {
     if (err instanceof TooLargeError) return fail('too_large', `body exceeds max_response_bytes ${internal.maxResponseBytes}`);
     if (timeout.aborted) return fail('timeout', `no complete answer within ${internal.timeoutMs}ms`);
-    let e: unknown = err;
-    let code: string | undefined;
-    while (e && typeof e === 'object' && !code) {
-      code = (e as NodeJS.ErrnoException).code;
-      e = (e as Error).cause;
-    }
+    const code = errorChain(err)
+      .map((e) => (e as { code?: unknown } | undefined)?.code)
+      .find((c): c is string => typeof c === 'string');
     return fail('connect', `${code ?? 'error'}: ${(err as Error).message}`);
   }
   try {

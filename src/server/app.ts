@@ -9,7 +9,7 @@ import type { Config, TargetConfig } from '../config/schema.js';
 import type { ProbeResult } from '../probe/types.js';
 import { formatReport } from '../probe/report.js';
 import { Recorder } from '../metrics/recorder.js';
-import { contentTypeOf, createExposition, renderRegistry } from '../metrics/exposition.js';
+import { contentTypeOf, renderRegistry, renderRegistryChunks } from '../metrics/exposition.js';
 import type { History } from './history.js';
 import { renderStatusPage, targetsJson } from './status-page.js';
 
@@ -33,12 +33,11 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  const exposition = createExposition(deps.registry);
   app.get('/metrics', async (req: Request, res: Response) => {
     const wantsOpenMetrics = String(req.headers.accept ?? '').includes('application/openmetrics-text');
     // Streamed in chunks: a scrape of thousands of targets neither builds one huge string nor
     // holds the event loop (probes keep their schedule while it renders).
-    const chunks = exposition.stream(wantsOpenMetrics);
+    const chunks = renderRegistryChunks(deps.registry, wantsOpenMetrics);
     try {
       const first = await chunks.next();
       res.type(contentTypeOf(wantsOpenMetrics));

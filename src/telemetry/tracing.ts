@@ -26,12 +26,12 @@ import type { Logger } from '../log/logger.js';
 import { NOOP_TRACE_HOOKS, type TraceHooks } from '../probe/trace-hooks.js';
 import { tracingConfigFromEnv, type TracingConfig } from './config.js';
 import { createProbeTracer } from './probe-tracer.js';
+import { VERSION } from '../version.js';
 
 /** How long shutdown may take by default: flushing the last spans is worth a little, not more. */
 export const SHUTDOWN_TIMEOUT_MS = 3000;
 /** At most one "export failed" warning per this many ms (a down collector must not flood logs). */
 const EXPORT_WARNING_INTERVAL_MS = 60_000;
-const VERSION = '0.1.0';
 
 /** Running tracing (or its disabled stand-in). */
 export interface Tracing {
