@@ -8,6 +8,7 @@
  * latency objective is applied with histogram_quantile instead (see `sloRules`).
  */
 import { runbookUrl, SEVERITIES, type AlertsConfig, type Severity } from './config.js';
+import { parseDurationMs } from '../src/config/duration.js';
 
 /** A Prometheus recording rule. */
 export interface RecordingRule {
@@ -45,15 +46,11 @@ export function recordingNames(config: AlertsConfig) {
   };
 }
 
-const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-
-/** Seconds in a Prometheus duration (`1h30m`); throws on anything else. */
+/** Seconds in a Prometheus duration (`1h30m`, units largest first, as promtool requires); throws on anything else. */
 export function durationSeconds(d: string): number {
-  if (!DURATION.test(d)) throw new Error(`invalid Prometheus duration: ${JSON.stringify(d)}`);
-  let total = 0;
-  for (const m of d.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-  return total;
+  const ms = parseDurationMs(d);
+  if (ms === undefined) throw new Error(`invalid Prometheus duration: ${JSON.stringify(d)}`);
+  return ms / 1000;
 }
 
 /** `p99` for 0.99, `p99_9` for 0.999: a quantile as a metric-name-safe word. */
@@ -88,7 +85,7 @@ function validate(c: AlertsConfig): void {
     ]),
   ];
   if (c.evaluationInterval !== undefined) durations.push(['evaluationInterval', c.evaluationInterval]);
-  for (const [path, d] of durations) if (!DURATION.test(d)) problems.push(`${path}: invalid duration ${JSON.stringify(d)}`);
+  for (const [path, d] of durations) if (parseDurationMs(d) === undefined) problems.push(`${path}: invalid duration ${JSON.stringify(d)}`);
   if (!Number.isInteger(c.probeFailing.consecutiveFailures) || c.probeFailing.consecutiveFailures < 1) {
     problems.push('probeFailing.consecutiveFailures: must be an integer >= 1');
   }

@@ -113,11 +113,16 @@ test('buildRuleGroups rejects an invalid config, naming every problem', () => {
   const bad = alertsConfig('production', {
     probeFailing: { consecutiveFailures: 0 },
     sessions: { for: '10 minutes' },
+    // Units repeated or out of order: promtool refuses these.
+    tls: { for: '1h1h' },
+    internalScrape: { for: '5m1h' },
     slo: { objective: 0.9 },
   });
   assert.throws(() => buildRuleGroups(bad), (e: Error) => {
     assert.match(e.message, /probeFailing\.consecutiveFailures: must be an integer >= 1/);
     assert.match(e.message, /sessions\.for: invalid duration "10 minutes"/);
+    assert.match(e.message, /tls\.for: invalid duration "1h1h"/);
+    assert.match(e.message, /internalScrape\.for: invalid duration "5m1h"/);
     // 14.4 x 10 % budget is over 100 %: no quantile can express it.
     assert.match(e.message, /slo\.burnWindows\[0\]\.factor/);
     return true;
