@@ -178,7 +178,7 @@ test('wire: the probe signal aborts a request that never answers', async () => {
   try {
     const pending = wire.fetch(`${s.base}/hang`);
     setTimeout(() => ac.abort(new Error('deadline')), 50);
-    await assert.rejects(pending);
+    await assert.rejects(pending, /deadline/);
   } finally {
     await wire.close();
   }

@@ -171,6 +171,10 @@ targets:
     const x = await scrape(sc);
     return valueOf(x, 'mcp_server_tool_list_changes_total', { target: 'drift' }) === 1 ? x : undefined;
   }, 5000, 'one change');
+  // Later probes see the same new list: the count must stay at 1 (not one per probe).
+  const probed = valueOf(s, 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0;
+  await waitFor(async () => ((valueOf(await scrape(sc), 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0) >= probed + 2 ? true : undefined), 5000, 'two more probes');
+  assert.equal(valueOf(await scrape(sc), 'mcp_server_tool_list_changes_total', { target: 'drift' }), 1, 'counted once');
   assert.equal(s.filter((x) => x.name === 'mcp_server_tool_list_info' && x.labels.target === 'drift').length, 1, 'one hash series');
   assert.ok(logs.some((l) => l.includes('tool list changed') && l.includes('+gamma -beta')), 'the log line says what changed');
   const json = (await (await fetch(`${base}/api/v1/targets`)).json()) as { targets: Array<{ name: string; toolListChanges: Array<{ added: string[]; removed: string[] }> }> };
