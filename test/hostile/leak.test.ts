@@ -96,6 +96,12 @@ test(`leak: ${PROBES} hostile probes leave handles, children and heap near basel
     t.diagnostic(`heap used: baseline ${mib(baseHeap)} MiB -> after ${mib(heap)} MiB (gc ${gc ? 'exposed' : 'not exposed'})`);
 
     assert.equal([...counts.values()].reduce((a, b) => a + b, 0), PROBES);
+    // Every probe went down its hostile path: each case ended with the catalogue's reason.
+    const wrong = [...counts.keys()].filter((k) => {
+      const [name, reason] = k.split(':');
+      return reason !== cases[Number(name?.slice('leak-'.length))]?.reason;
+    });
+    assert.deepEqual(wrong, [], 'probes that ended with another reason than their case expects');
     assert.ok(![...counts.keys()].some((k) => k.endsWith(':internal')), 'no probe ended as an internal error');
     assert.deepEqual(children, [], 'no child process left (zombies included)');
     assert.ok(total(resources) <= total(baseResources) + 2, `active resources back near baseline: ${JSON.stringify(resources)}`);
