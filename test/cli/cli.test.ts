@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../../src/cli/demo-server.js';
 import { closedPort, waitFor } from '../helpers/prom-text.js';
+import { EVERYTHING, EVERYTHING_ENTRY } from '../fixtures/everything.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = join(root, 'bin/mcpwatch.js');
-const everything = join(root, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
 const cleanups: Array<() => Promise<void>> = [];
 after(async () => {
   for (const c of cleanups) await c();
@@ -63,13 +63,13 @@ test('probe --json: machine-readable, and exit 1 with the reason on failure', as
 });
 
 test('probe -- CMD ARGS: a stdio server as a child process', async () => {
-  const r = await run(['probe', '--json', '--', process.execPath, everything]);
+  const r = await run(['probe', '--json', '--', process.execPath, EVERYTHING_ENTRY]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const json = JSON.parse(r.stdout) as { server: { name: string; transport: string; protocolVersion: string }; tools: unknown[] };
-  assert.equal(json.server.name, 'mcp-servers/everything');
+  assert.equal(json.server.name, EVERYTHING.name);
   assert.equal(json.server.transport, 'stdio');
-  assert.equal(json.server.protocolVersion, '2025-11-25');
-  assert.equal(json.tools.length, 13);
+  assert.equal(json.server.protocolVersion, EVERYTHING.protocolVersion);
+  assert.equal(json.tools.length, EVERYTHING.tools);
 });
 
 test('usage errors exit 2 and say what is wrong', async () => {

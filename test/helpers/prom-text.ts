@@ -44,11 +44,4 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false>, ti
 }
 
 /** A TCP port that was free a moment ago and is now closed (connections are refused). */
-export async function closedPort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+export { refusedPort as closedPort } from '../fixtures/net.js';

@@ -13,7 +13,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { startDemoServer } from '../../src/cli/demo-server.js';
 import { PHASES, FAILURE_REASONS } from '../../src/probe/types.js';
 import { parsePromText, valueOf, waitFor, closedPort } from '../helpers/prom-text.js';
-import { startToolServer } from './tool-server.js';
+import { startNamedServer } from '../fixtures/named-server.js';
 
 const logs: string[] = [];
 const logger = createLogger({ level: 'debug', write: (l) => logs.push(l) });
@@ -156,7 +156,8 @@ test('reload adds, changes and removes targets; a bad config keeps the running o
 });
 
 test('a changed tool list is counted once, described, and the first probe is not a change', async () => {
-  const srv = await startToolServer(['alpha', 'beta']);
+  let tools = ['alpha', 'beta'];
+  const srv = await startNamedServer({ name: 'tool-server', tools: () => tools });
   cleanups.push(srv.close);
   const sc = await start(`
 defaults: { interval: 300ms, timeout: 250ms }
@@ -166,7 +167,7 @@ targets:
   const base = `http://127.0.0.1:${sc.address.port}`;
   await waitFor(async () => ((valueOf(await scrape(sc), 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0) >= 2 ? true : undefined), 5000, 'two probes');
   assert.equal(valueOf(await scrape(sc), 'mcp_server_tool_list_changes_total', { target: 'drift' }), 0);
-  srv.setTools(['alpha', 'gamma']);
+  tools = ['alpha', 'gamma'];
   const s = await waitFor(async () => {
     const x = await scrape(sc);
     return valueOf(x, 'mcp_server_tool_list_changes_total', { target: 'drift' }) === 1 ? x : undefined;

@@ -15,7 +15,7 @@ import { parseConfig, formatIssues } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log/logger.js';
 import type { TargetStatus } from '../../src/server/status-page.js';
 import { refusedPort } from '../fixtures/net.js';
-import { startNamedServer } from './fixtures/named-server.js';
+import { startNamedServer } from '../fixtures/named-server.js';
 
 const HOSTILE = '<script>window.__pwned=1</script>';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
