@@ -1,7 +1,7 @@
 /**
- * The mcpwatch Prometheus rules as plain data, built from an `AlertsConfig`. The YAML rule file
- * (alerts/generate.ts) and the Kubernetes PrometheusRule are both rendered from `buildRuleGroups`,
- * so this module has no side effects and imports nothing but the config.
+ * The mcpwatch Prometheus rules as plain data, built from an `AlertsConfig`. alerts/generate.ts
+ * renders them to the YAML rule file, and deploy/kubernetes/generate.ts wraps that file's groups
+ * in the Kubernetes PrometheusRule. No side effects; imports only the config and the duration parser.
  *
  * Only PromQL that Prometheus 2.42 accepts and Prometheus 3 evaluates the same way: no
  * `holt_winters`, and no matching on integer `le` values (Prometheus 3 writes `le="1.0"`); the

@@ -36,6 +36,14 @@ export interface Query {
 }
 
 /** What every panel must say about itself. */
+/** p50, p90 and p99 of a histogram, summed `by` the given labels (and `le`). */
+export function quantiles(bucket: string, matchers: string, by: string, legendSuffix: string): Query[] {
+  return [0.5, 0.9, 0.99].map((q) => ({
+    expr: `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${bucket}{${matchers}}[$__rate_interval])))`,
+    legend: `p${Math.round(q * 100)}${legendSuffix}`,
+  }));
+}
+
 export interface PanelBase {
   title: string;
   description: string;

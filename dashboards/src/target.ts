@@ -12,6 +12,7 @@ import {
   datasourceVariable,
   finish,
   greenFrom,
+  quantiles,
   redFrom,
   row,
   scopeVariables,
@@ -28,14 +29,6 @@ export const TARGET_ALLOW_EMPTY: Record<string, string> = {
   'Probe errors by type': 'a target whose probes all succeed has no errored operations',
   'Server errors by type': 'a server that answers every operation without error has no errored operations',
 };
-
-/** p50, p90 and p99 of a histogram by method, aggregated over instances (one service latency). */
-function quantiles(bucket: string, matchers: string, by: string, legendSuffix: string): Query[] {
-  return [0.5, 0.9, 0.99].map((q) => ({
-    expr: `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${bucket}{${matchers}}[$__rate_interval])))`,
-    legend: `p${Math.round(q * 100)}${legendSuffix}`,
-  }));
-}
 
 /** Builds the target drill-down dashboard (uid `mcpwatch-target`). */
 export function targetDashboard(): DashboardJson {

@@ -57,3 +57,8 @@ test('unsupported values warn and never throw; grpc turns tracing off with a rea
   assert.equal(w.maxQueueSize, 2048);
   assert.equal(w.warnings.length, 3, w.warnings.join('\n'));
 });
+
+test('an empty OTEL_EXPORTER_OTLP_TRACES_TIMEOUT counts as unset: the general timeout applies', () => {
+  const c = tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '', OTEL_EXPORTER_OTLP_TIMEOUT: '2500' });
+  assert.equal(c.exportTimeoutMs, 2500);
+});
