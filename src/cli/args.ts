@@ -3,6 +3,7 @@
  * `--config.file X`, booleans as `--flag` / `--no-flag`. Pure; returns errors as data.
  */
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../log/logger.js';
+import { TRANSPORTS, type TransportName } from '../probe/types.js';
 
 export interface SidecarFlags {
   configFile?: string;
@@ -20,7 +21,7 @@ export interface ProbeFlags {
   /** URL, or the stdio command and its arguments after `--`. */
   url?: string;
   command?: string[];
-  transport: 'auto' | 'streamable-http' | 'sse' | 'stdio';
+  transport: TransportName;
   timeoutMs: number;
   headers: Record<string, string>;
   json: boolean;
@@ -173,7 +174,7 @@ export function parseProbeArgs(argv: readonly string[], parseDuration: (s: strin
       if (value === undefined) return { ok: false, error: `flag ${name} needs a value` };
       switch (name) {
         case '--transport':
-          if (!['auto', 'streamable-http', 'sse', 'stdio'].includes(value)) return { ok: false, error: `--transport must be auto, streamable-http, sse or stdio, got "${value}"` };
+          if (!(TRANSPORTS as readonly string[]).includes(value)) return { ok: false, error: `--transport must be auto, streamable-http, sse or stdio, got "${value}"` };
           f.transport = value as ProbeFlags['transport'];
           break;
         case '--timeout': {

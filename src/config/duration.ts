@@ -25,18 +25,3 @@ export function parseDurationMs(text: string): number | undefined {
   });
   return total;
 }
-
-/** Formats milliseconds as the shortest Prometheus duration (`90000` -> `1m30s`). */
-export function formatDurationMs(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = Math.round(ms);
-  let out = '';
-  for (const [unit, factor] of UNITS) {
-    const n = Math.floor(rest / factor);
-    if (n > 0) {
-      out += `${n}${unit}`;
-      rest -= n * factor;
-    }
-  }
-  return out;
-}

@@ -49,12 +49,8 @@ function isTlsCode(code: string): boolean {
   return (
     code.startsWith('ERR_TLS_') ||
     code.startsWith('ERR_SSL_') ||
-    code.startsWith('CERT_') ||
-    code.includes('CERT') ||
-    code === 'DEPTH_ZERO_SELF_SIGNED_CERT' ||
-    code === 'SELF_SIGNED_CERT_IN_CHAIN' ||
+    code.includes('CERT') || // CERT_HAS_EXPIRED, DEPTH_ZERO_SELF_SIGNED_CERT, SELF_SIGNED_CERT_IN_CHAIN, …
     code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
-    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY' ||
     code === 'EPROTO'
   );
 }

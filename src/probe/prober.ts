@@ -269,8 +269,7 @@ async function attemptProbe(
   const attempt: Attempt = { phases: {}, operations: [], checks: [], httpStatus: 0 };
   let wire: ProbeWire | undefined;
   let conn: McpConnection | undefined;
-  let phase: 'setup' | 'handshake' | 'tools_list' | 'tool_call' | 'close' = 'setup';
-  let hadSession = false;
+  let phase: 'setup' | 'handshake' | 'tools_list' | 'tool_call' = 'setup';
   let malformed = 0;
   let stderr = '';
   const aborted = untilAborted(signal);
@@ -350,7 +349,6 @@ async function attemptProbe(
     }
     const server = describeServer(client, kind);
     attempt.server = server;
-    hadSession = true;
     if (kind === 'stdio') conn.pid = (conn.transport as { pid?: number | null }).pid ?? undefined;
     finishOp({ method: server.era === 'modern' ? 'server/discover' : 'initialize', durationSeconds: attempt.phases.handshake ?? 0 });
     say(`handshake ok: ${server.name} ${server.version}, protocol ${server.protocolVersion} (${server.era})`);
@@ -415,7 +413,7 @@ async function attemptProbe(
       tooLarge: obs?.tooLarge ?? false,
       connectError: obs?.connectError ? { code: obs.connectError.code, phase: obs.connectErrorPhase } : undefined,
       sawMalformedMessages: malformed > 0,
-      hadSession,
+      hadSession: attempt.server !== undefined,
     });
     attempt.message = describeFailure(err, phase, obs?.lastStatus ?? 0, stderr);
     if (malformed > 0) attempt.message += ` [${malformed} unparsable or unexpected messages from the server]`;

@@ -33,7 +33,7 @@ export class History {
     });
     if (ring.length > this.capacity) ring.splice(0, ring.length - this.capacity);
     this.rings.set(r.target, ring);
-    // Keep the last result without its tool schemas' bulk beyond what the page shows.
+    // The last full result (its tools array is the one the scheduler already holds, not a copy).
     this.last.set(r.target, r);
   }
 

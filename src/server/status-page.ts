@@ -88,7 +88,7 @@ export function formatMs(seconds: number): string {
   return `${Math.round(ms)} ms`;
 }
 
-/** `5s ago`, `3m ago`, `2h ago`; `in the future` for clock skew. */
+/** `5s ago`, `3m ago`, `2h ago`; `just now` for a time ahead of now (clock skew). */
 export function formatAgo(atMs: number, nowMs: number): string {
   const s = Math.round((nowMs - atMs) / 1000);
   if (s < 0) return 'just now';
@@ -231,7 +231,7 @@ ${failures || changes ? `<div class="events">${failures ? `<div><h3>Last failure
 /** How often the page reloads itself: the fastest probe interval, between 5 s and 30 s. */
 export function refreshSeconds(config: Config): number {
   const intervals = config.targets.map((t) => (t.intervalMs ?? 30_000) / 1000);
-  return Math.min(30, Math.max(5, Math.round(Math.min(30, ...intervals))));
+  return Math.max(5, Math.round(Math.min(30, ...intervals)));
 }
 
 const STYLE = `
