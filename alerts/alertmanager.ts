@@ -21,7 +21,11 @@ export interface AlertmanagerOptions {
 export const RECEIVERS = { critical: 'pager', warning: 'ticket', info: 'low-priority' } as const;
 
 /** Alerts that MCPProbeFailing makes redundant for the same target: a down server is also slow. */
-export const SILENCED_BY_PROBE_FAILING = ['MCPProbeLatencyHigh', 'MCPLatencySLOBreach', 'MCPLatencyBudgetBurn'] as const;
+export const SILENCED_BY_PROBE_FAILING = [
+  'MCPProbeLatencyHigh',
+  'MCPLatencySLOBreach',
+  'MCPLatencyBudgetBurn',
+] as const;
 
 /** The Alertmanager config object (serialise it as YAML). Never throws. */
 export function buildAlertmanagerConfig(options: AlertmanagerOptions = {}) {

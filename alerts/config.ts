@@ -72,7 +72,14 @@ const production: AlertsConfig = {
   evaluationInterval: undefined,
   probeFailing: { consecutiveFailures: 2, for: '0s' },
   watchDown: { for: '5m' },
-  probeLatency: { ratio: 3, floorSeconds: 0.5, avgWindow: '5m', baselineWindow: '1d', baselineOffset: '1h', for: '10m' },
+  probeLatency: {
+    ratio: 3,
+    floorSeconds: 0.5,
+    avgWindow: '5m',
+    baselineWindow: '1d',
+    baselineOffset: '1h',
+    for: '10m',
+  },
   sessions: { overrunRatio: 1.2, for: '10m' },
   slo: {
     objective: 0.99,
@@ -100,7 +107,14 @@ const fast: AlertsConfig = {
   evaluationInterval: '1s',
   probeFailing: { consecutiveFailures: 2, for: '0s' },
   watchDown: { for: '5s' },
-  probeLatency: { ratio: 3, floorSeconds: 0.5, avgWindow: '10s', baselineWindow: '2m', baselineOffset: '20s', for: '5s' },
+  probeLatency: {
+    ratio: 3,
+    floorSeconds: 0.5,
+    avgWindow: '10s',
+    baselineWindow: '2m',
+    baselineOffset: '20s',
+    for: '5s',
+  },
   sessions: { overrunRatio: 1.2, for: '2s' },
   slo: {
     objective: 0.99,
@@ -132,7 +146,11 @@ export function alertsConfig(profile: Profile = 'production', overrides: AlertsC
   for (const [key, value] of Object.entries(overrides)) {
     const current = (base as unknown as Record<string, unknown>)[key];
     merged[key] =
-      value !== null && typeof value === 'object' && !Array.isArray(value) && typeof current === 'object' && current !== null
+      value !== null &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      typeof current === 'object' &&
+      current !== null
         ? { ...current, ...value }
         : value;
   }

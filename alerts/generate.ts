@@ -30,8 +30,10 @@ export function renderRules(profile: Profile = 'production'): string {
 
 /** The example Alertmanager config text. Pure. */
 export function renderAlertmanager(): string {
-  return HEADER('Example Alertmanager config for mcpwatch alerts; replace the placeholder webhook URLs.') +
-    stringify(buildAlertmanagerConfig(), { lineWidth: 0 });
+  return (
+    HEADER('Example Alertmanager config for mcpwatch alerts; replace the placeholder webhook URLs.') +
+    stringify(buildAlertmanagerConfig(), { lineWidth: 0 })
+  );
 }
 
 function main(): void {

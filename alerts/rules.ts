@@ -85,7 +85,8 @@ function validate(c: AlertsConfig): void {
     ]),
   ];
   if (c.evaluationInterval !== undefined) durations.push(['evaluationInterval', c.evaluationInterval]);
-  for (const [path, d] of durations) if (parseDurationMs(d) === undefined) problems.push(`${path}: invalid duration ${JSON.stringify(d)}`);
+  for (const [path, d] of durations)
+    if (parseDurationMs(d) === undefined) problems.push(`${path}: invalid duration ${JSON.stringify(d)}`);
   if (!Number.isInteger(c.probeFailing.consecutiveFailures) || c.probeFailing.consecutiveFailures < 1) {
     problems.push('probeFailing.consecutiveFailures: must be an integer >= 1');
   }
@@ -95,8 +96,10 @@ function validate(c: AlertsConfig): void {
   if (!(c.slo.objective > 0 && c.slo.objective < 1)) problems.push('slo.objective: must be between 0 and 1');
   if (!(c.slo.minOperations >= 0)) problems.push('slo.minOperations: must be >= 0');
   c.slo.burnWindows.forEach((b, i) => {
-    if (!(b.factor * (1 - c.slo.objective) < 1)) problems.push(`slo.burnWindows[${i}].factor: factor x error budget must be < 1`);
-    if (!SEVERITIES.includes(b.severity)) problems.push(`slo.burnWindows[${i}].severity: must be one of ${SEVERITIES.join(', ')}`);
+    if (!(b.factor * (1 - c.slo.objective) < 1))
+      problems.push(`slo.burnWindows[${i}].factor: factor x error budget must be < 1`);
+    if (!SEVERITIES.includes(b.severity))
+      problems.push(`slo.burnWindows[${i}].severity: must be one of ${SEVERITIES.join(', ')}`);
   });
   if (!(c.tls.criticalDays < c.tls.warningDays)) problems.push('tls.criticalDays: must be below tls.warningDays');
   if (!c.runbookUrlPattern.includes('{anchor}')) problems.push('runbookUrlPattern: must contain {anchor}');
@@ -249,7 +252,13 @@ function alertRules(c: AlertsConfig): AlertingRule[] {
       const badPercent = num(b.factor * budget * 100);
       return {
         alert: 'MCPLatencyBudgetBurn',
-        expr: [over(b.long), 'and', over(b.short), 'and', `${n.countRate(b.long)} * ${num(durationSeconds(b.long))} >= ${num(c.slo.minOperations)}`].join('\n'),
+        expr: [
+          over(b.long),
+          'and',
+          over(b.short),
+          'and',
+          `${n.countRate(b.long)} * ${num(durationSeconds(b.long))} >= ${num(c.slo.minOperations)}`,
+        ].join('\n'),
         ...withFor(b.for),
         labels: { severity: b.severity, long_window: b.long, short_window: b.short },
         annotations: annotations(

@@ -33,7 +33,9 @@ function reasonCounts(before: string, after: string): Map<string, number> {
   };
   const a = count(after);
   const b = count(before);
-  return new Map([...a].map(([reason, n]) => [reason, n - (b.get(reason) ?? 0)] as [string, number]).filter(([, n]) => n > 0));
+  return new Map(
+    [...a].map(([reason, n]) => [reason, n - (b.get(reason) ?? 0)] as [string, number]).filter(([, n]) => n > 0),
+  );
 }
 
 interface Run {
@@ -68,7 +70,8 @@ async function runLevel(n: number, ports: number[], heapMb: number | undefined):
     const probes = sumSamples(m1, 'mcp_probes_total') - sumSamples(m0, 'mcp_probes_total');
     return {
       probesPerS: probes / seconds,
-      failures: sumSamples(m1, 'mcp_probes_total', 'result="failure"') - sumSamples(m0, 'mcp_probes_total', 'result="failure"'),
+      failures:
+        sumSamples(m1, 'mcp_probes_total', 'result="failure"') - sumSamples(m0, 'mcp_probes_total', 'result="failure"'),
       reasons: reasonCounts(m0, m1),
       skipped: sumSamples(m1, 'mcpwatch_probes_skipped_total') - sumSamples(m0, 'mcpwatch_probes_skipped_total'),
       cpuPct: (cpu / seconds) * 100,
@@ -85,19 +88,37 @@ async function runLevel(n: number, ports: number[], heapMb: number | undefined):
 function row(label: string, runs: Run[]): string[] {
   const reasons = new Map<string, number>();
   for (const r of runs) for (const [k, v] of r.reasons) reasons.set(k, (reasons.get(k) ?? 0) + v);
-  const why = [...reasons].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
+  const why = [...reasons]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const failures = runs.reduce((a, r) => a + r.failures, 0);
   return [
     label,
     String(runs.length),
-    spread(runs.map((r) => r.probesPerS), 1),
+    spread(
+      runs.map((r) => r.probesPerS),
+      1,
+    ),
     `${failures}${why ? ` (${why})` : ''}`,
     String(runs.reduce((a, r) => a + r.skipped, 0)),
-    `${spread(runs.map((r) => r.cpuPct), 1)} %`,
+    `${spread(
+      runs.map((r) => r.cpuPct),
+      1,
+    )} %`,
     spread(runs.map((r) => r.cpuMsPerProbe)),
-    spread(runs.map((r) => r.rssMb), 0),
-    spread(runs.map((r) => r.lagP50Ms), 1),
-    spread(runs.map((r) => r.lagP99Ms), 1),
+    spread(
+      runs.map((r) => r.rssMb),
+      0,
+    ),
+    spread(
+      runs.map((r) => r.lagP50Ms),
+      1,
+    ),
+    spread(
+      runs.map((r) => r.lagP99Ms),
+      1,
+    ),
   ];
 }
 
@@ -112,10 +133,15 @@ export async function capacity(): Promise<PieceResult> {
       const runs: Run[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         runs.push(await runLevel(n, ports, HEAP_MB));
-        process.stderr.write(`  ${n} targets, round ${round + 1}/${ROUNDS}: ${row(String(n), runs.slice(-1)).join(' | ')}\n`);
+        process.stderr.write(
+          `  ${n} targets, round ${round + 1}/${ROUNDS}: ${row(String(n), runs.slice(-1)).join(' | ')}\n`,
+        );
       }
       rows.push(row(`${n}`, runs));
-      const ok = runs.every((r) => r.failures === 0) && median(runs.map((r) => r.lagP99Ms)) < 1000 && median(runs.map((r) => r.rssMb)) < 300;
+      const ok =
+        runs.every((r) => r.failures === 0) &&
+        median(runs.map((r) => r.lagP99Ms)) < 1000 &&
+        median(runs.map((r) => r.rssMb)) < 300;
       if (ok) goal = `${n} targets`;
     }
     const largest = LEVELS.at(-1) as number;
@@ -128,7 +154,21 @@ export async function capacity(): Promise<PieceResult> {
   const markdown = [
     `One \`node --max-old-space-size=${HEAP_MB} bin/mcpwatch.js\` process (a V8 heap cap, as the Kubernetes manifests set one for the sidecar; see below), 15 s interval, targets spread over 2 fast fixture server processes on loopback. Each level: ${ROUNDS} rounds, each in a fresh process: ${SETTLE_S} s settling after /-/ready, then a ${WINDOW_S} s window. Median (min–max) over rounds; failures and skips are totals. Lag quantiles are interpolated inside the histogram buckets (as \`histogram_quantile\`), from the window's observations only. CPU ms / probe includes scrapes, timers and GC.`,
     '',
-    table(['targets', 'rounds', 'probes/s', 'failed probes', 'skipped', 'mcpwatch CPU', 'CPU ms / probe', 'RSS max MB', 'lag p50 ms', 'lag p99 ms'], rows),
+    table(
+      [
+        'targets',
+        'rounds',
+        'probes/s',
+        'failed probes',
+        'skipped',
+        'mcpwatch CPU',
+        'CPU ms / probe',
+        'RSS max MB',
+        'lag p50 ms',
+        'lag p99 ms',
+      ],
+      rows,
+    ),
     '',
     `Goal (2,000 targets, RSS < 300 MB, lag p99 < 1 s, no failures), with the heap cap: largest level meeting it: ${goal}.`,
     '',

@@ -13,8 +13,8 @@ export async function idle(): Promise<PieceResult> {
   const server = await startFastServer();
   const sidecar = await startMcpwatch(targetsYaml(10, [server.port], '30s'));
   const rss: number[] = [];
-  let cpu = 0;
-  let seconds = 0;
+  let cpu: number;
+  let seconds: number;
   try {
     await sleep(5000);
     const c0 = procCpuSeconds(sidecar.pid);
@@ -34,7 +34,14 @@ export async function idle(): Promise<PieceResult> {
     '',
     table(
       ['CPU over the window', 'CPU seconds', 'RSS median MB', 'RSS min–max MB'],
-      [[`${((cpu / seconds) * 100).toFixed(2)} %`, cpu.toFixed(2), median(rss).toFixed(0), `${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)}`]],
+      [
+        [
+          `${((cpu / seconds) * 100).toFixed(2)} %`,
+          cpu.toFixed(2),
+          median(rss).toFixed(0),
+          `${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)}`,
+        ],
+      ],
     ),
   ].join('\n');
   return { title: 'Idle footprint', markdown };

@@ -42,7 +42,11 @@ function blackboxConfig(): string {
 }
 
 /** Drives `url` PROBES times back to back; returns wall ms and the prober's CPU ms per probe. */
-async function drive(url: string, pid: number, ok: (status: number, body: string) => boolean): Promise<{ wall: number; cpu: number; failed: number }> {
+async function drive(
+  url: string,
+  pid: number,
+  ok: (status: number, body: string) => boolean,
+): Promise<{ wall: number; cpu: number; failed: number }> {
   let failed = 0;
   const once = async () => {
     const res = await fetch(url);
@@ -66,9 +70,14 @@ export async function peer(): Promise<PieceResult> {
   const bbPort = await freePort();
   let blackbox: Started | undefined;
   const mcpwatch = await startMcpwatch(
-    ['targets:', '  - name: fast', `    url: ${target}`, '    transport: streamable-http', '    interval: 1h', ''].join('\n'),
+    ['targets:', '  - name: fast', `    url: ${target}`, '    transport: streamable-http', '    interval: 1h', ''].join(
+      '\n',
+    ),
   );
-  const res: Record<'mcpwatch' | 'blackbox', Array<{ wall: number; cpu: number; failed: number }>> = { mcpwatch: [], blackbox: [] };
+  const res: Record<'mcpwatch' | 'blackbox', Array<{ wall: number; cpu: number; failed: number }>> = {
+    mcpwatch: [],
+    blackbox: [],
+  };
   const ratios: number[] = [];
   try {
     blackbox = await startProcess(
@@ -85,7 +94,9 @@ export async function peer(): Promise<PieceResult> {
       res.mcpwatch.push(m);
       res.blackbox.push(b);
       ratios.push(m.cpu / b.cpu);
-      process.stderr.write(`  round ${round + 1}: mcpwatch ${m.cpu.toFixed(2)} ms CPU, blackbox ${b.cpu.toFixed(2)} ms CPU\n`);
+      process.stderr.write(
+        `  round ${round + 1}: mcpwatch ${m.cpu.toFixed(2)} ms CPU, blackbox ${b.cpu.toFixed(2)} ms CPU\n`,
+      );
     }
   } finally {
     await blackbox?.stop();

@@ -19,7 +19,13 @@ interface ClientRun {
 }
 
 async function runClient(mode: string, url: string): Promise<ClientRun> {
-  const out = await runToEnd(process.execPath, ['bench/clients/probe-client.mjs', mode, url, String(WARMUP), String(PROBES)]);
+  const out = await runToEnd(process.execPath, [
+    'bench/clients/probe-client.mjs',
+    mode,
+    url,
+    String(WARMUP),
+    String(PROBES),
+  ]);
   return JSON.parse(out.trim().split('\n').at(-1) as string) as ClientRun;
 }
 
@@ -40,7 +46,9 @@ export async function probeCost(): Promise<PieceResult> {
       const m = runs.mcpwatch!.at(-1)!;
       wallRatio.push(m.wallMsPerProbe / f.wallMsPerProbe);
       cpuRatio.push(m.cpuMsPerProbe / f.cpuMsPerProbe);
-      process.stderr.write(`  round ${round + 1}/${ROUNDS}: wall ratio ${wallRatio.at(-1)!.toFixed(2)}, cpu ratio ${cpuRatio.at(-1)!.toFixed(2)}\n`);
+      process.stderr.write(
+        `  round ${round + 1}/${ROUNDS}: wall ratio ${wallRatio.at(-1)!.toFixed(2)}, cpu ratio ${cpuRatio.at(-1)!.toFixed(2)}\n`,
+      );
     }
   } finally {
     await server.stop();
@@ -61,7 +69,15 @@ export async function probeCost(): Promise<PieceResult> {
   const markdown = [
     `${ROUNDS} interleaved rounds; each round runs every client in a fresh process: ${WARMUP} warm-up probes, then ${PROBES} timed probes back to back. Median (min–max) over rounds.`,
     '',
-    table(['client (initialize, initialized, tools/list, DELETE)', 'wall ms / probe', 'client CPU ms / probe', 'failed probes'], rows),
+    table(
+      [
+        'client (initialize, initialized, tools/list, DELETE)',
+        'wall ms / probe',
+        'client CPU ms / probe',
+        'failed probes',
+      ],
+      rows,
+    ),
     '',
     table(
       ['ratio mcpwatch / floor (per round)', 'median (min–max)', 'goal'],

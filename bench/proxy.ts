@@ -26,7 +26,12 @@ async function initialize(url: string, agent: Agent): Promise<string | undefined
     method: 'POST',
     dispatcher: agent,
     headers: HEADERS,
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } } }),
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '0' } },
+    }),
   });
   await res.body.dump();
   const sid = res.headers['mcp-session-id'];
@@ -49,7 +54,12 @@ async function load(url: string, sessions: number): Promise<{ latencies: number[
       const headers = { ...HEADERS, 'mcp-protocol-version': '2025-06-18', ...(sid ? { 'mcp-session-id': sid } : {}) };
       while (performance.now() < end) {
         const s = performance.now();
-        const res = await request(url, { method: 'POST', dispatcher: agent, headers, body: `{"jsonrpc":"2.0","id":${id++},"method":"tools/list","params":{}}` });
+        const res = await request(url, {
+          method: 'POST',
+          dispatcher: agent,
+          headers,
+          body: `{"jsonrpc":"2.0","id":${id++},"method":"tools/list","params":{}}`,
+        });
         await res.body.text();
         latencies.push(performance.now() - s);
         if (res.statusCode !== 200) errors++;
@@ -60,7 +70,11 @@ async function load(url: string, sessions: number): Promise<{ latencies: number[
   await Promise.all(
     agents.map((a, i) => {
       const sid = sids[i];
-      return sid ? request(url, { method: 'DELETE', dispatcher: a, headers: { 'mcp-session-id': sid } }).then((r) => r.body.dump()) : undefined;
+      return sid
+        ? request(url, { method: 'DELETE', dispatcher: a, headers: { 'mcp-session-id': sid } }).then((r) =>
+            r.body.dump(),
+          )
+        : undefined;
     }),
   );
   await Promise.all(agents.map((a) => a.destroy()));
@@ -78,7 +92,10 @@ const UPSTREAMS: Upstream[] = [
 ];
 
 /** The rows of one upstream, and the RSS per open session measured through its proxy. */
-async function measure(up: Upstream, measureSessions: boolean): Promise<{ rows: string[][]; errors: number; perSession: number; p99At50: number }> {
+async function measure(
+  up: Upstream,
+  measureSessions: boolean,
+): Promise<{ rows: string[][]; errors: number; perSession: number; p99At50: number }> {
   const server = await up.start();
   const direct = `http://127.0.0.1:${server.port}/mcp`;
   const proxyPort = await freePort();
@@ -136,7 +153,10 @@ async function measure(up: Upstream, measureSessions: boolean): Promise<{ rows: 
         spread(d50, 3),
         spread(addedP50, 3),
         spread(addedP99, 3),
-        spread(ratio.map((x) => x * 100), 0),
+        spread(
+          ratio.map((x) => x * 100),
+          0,
+        ),
         spread(proxyCpuUs, 0),
         spread(serverCpuUs, 0),
       ]);
@@ -177,7 +197,19 @@ export async function proxy(): Promise<PieceResult> {
   const markdown = [
     `A real \`node bin/mcpwatch.js\` with one target whose \`internal.proxy.listen\` is on loopback, in front of each server in turn. Per level, ${ROUNDS} interleaved rounds of direct and proxied runs; each run: every session on its own keep-alive connection, initialized, then \`tools/list\` back to back for ${RUN_MS / 1000} s. Median (min–max) over rounds; latencies measured by the load generator (one process, same for both sides). CPU per request is from /proc during the proxied runs. Load generator, server and mcpwatch share the machine's 2 cores, so once they saturate it the proxy's CPU per request, next to the server's, bounds the throughput ratio. Non-200 answers: ${errors}.`,
     '',
-    table(['server', 'sessions', 'direct p50 ms', 'added p50 ms', 'added p99 ms', 'throughput via proxy, % of direct', 'mcpwatch CPU µs / request', 'server CPU µs / request'], rows),
+    table(
+      [
+        'server',
+        'sessions',
+        'direct p50 ms',
+        'added p50 ms',
+        'added p99 ms',
+        'throughput via proxy, % of direct',
+        'mcpwatch CPU µs / request',
+        'server CPU µs / request',
+      ],
+      rows,
+    ),
     '',
     `Memory: ${OPEN_SESSIONS} sessions opened through the proxy (fast fixture) and left open grew mcpwatch's RSS by ${(perSession / 1024).toFixed(1)} KiB per session (one sample; RSS also moves with GC).`,
     '',

@@ -28,7 +28,13 @@ function syntheticResult(target: string, i: number): ProbeResult {
     phases: { dns: 0, connect: 0.0003, tls: 0.002, handshake: 0.002, tools_list: 0.001, close: 0.0007 },
     httpStatus: 200,
     tlsCertExpirySeconds: Date.now() / 1000 + 86400 * 30,
-    server: { name: 'bench-fast', version: '1.0.0', protocolVersion: '2025-06-18', transport: 'streamable-http', era: 'legacy' },
+    server: {
+      name: 'bench-fast',
+      version: '1.0.0',
+      protocolVersion: '2025-06-18',
+      transport: 'streamable-http',
+      era: 'legacy',
+    },
     tools: [{ name: 'echo' }],
     toolListHash: 'abc123',
     operations: [
@@ -46,7 +52,10 @@ export async function scrape(): Promise<PieceResult> {
   let atMax = Number.NaN;
   for (const n of SIZES) {
     const file = ConfigSchema.parse({
-      targets: Array.from({ length: n }, (_, i) => ({ name: `t${String(i).padStart(5, '0')}`, url: `https://mcp-${i}.example.com/mcp` })),
+      targets: Array.from({ length: n }, (_, i) => ({
+        name: `t${String(i).padStart(5, '0')}`,
+        url: `https://mcp-${i}.example.com/mcp`,
+      })),
     });
     const config = resolveConfig(file).config!;
     const registry = new Registry();

@@ -32,7 +32,9 @@ export function writeDocs(pieces: readonly string[]): void {
   const notesFile = join(ROOT, 'bench', 'notes.md');
   for (const name of pieces) {
     const file = join(ROOT, 'bench', 'results', `${name}.md`);
-    parts.push(existsSync(file) ? readFileSync(file, 'utf8') : `## ${name}\n\nNot run yet: \`npm run bench -- ${name}\`.\n`);
+    parts.push(
+      existsSync(file) ? readFileSync(file, 'utf8') : `## ${name}\n\nNot run yet: \`npm run bench -- ${name}\`.\n`,
+    );
   }
   if (existsSync(notesFile)) parts.push(readFileSync(notesFile, 'utf8'));
   writeFileSync(join(ROOT, 'docs', 'benchmarks.md'), parts.join('\n'));

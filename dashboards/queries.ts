@@ -71,12 +71,15 @@ export function expandVariables(text: string, vars: DashboardVars): string {
     __interval: vars.rateInterval,
     __range: vars.rateInterval,
   };
-  return text.replace(/\$\{([A-Za-z0-9_]+)(?::[^}]*)?\}|\$([A-Za-z0-9_]+)/g, (whole, braced?: string, bare?: string) => {
-    const name = braced ?? bare ?? '';
-    const value = values[name];
-    if (value === undefined) throw new Error(`unknown Grafana variable ${whole} in: ${text}`);
-    return value;
-  });
+  return text.replace(
+    /\$\{([A-Za-z0-9_]+)(?::[^}]*)?\}|\$([A-Za-z0-9_]+)/g,
+    (whole, braced?: string, bare?: string) => {
+      const name = braced ?? bare ?? '';
+      const value = values[name];
+      if (value === undefined) throw new Error(`unknown Grafana variable ${whole} in: ${text}`);
+      return value;
+    },
+  );
 }
 
 /** Splits `label_values(selector, label)` into its parts; undefined for any other form. */
@@ -89,7 +92,11 @@ export function parseLabelValues(query: string): { selector: string; label: stri
  * The queries of one dashboard: every panel target, then every query variable (as its selector
  * plus the label it lists). Variables are expanded with `vars`; throws on an unknown variable.
  */
-export function dashboardQueries(d: DashboardJson, vars: DashboardVars, allowEmpty: Record<string, string> = {}): DashboardQuery[] {
+export function dashboardQueries(
+  d: DashboardJson,
+  vars: DashboardVars,
+  allowEmpty: Record<string, string> = {},
+): DashboardQuery[] {
   const uid = d.uid ?? '';
   const out: DashboardQuery[] = [];
   for (const panel of allPanels(d)) {

@@ -15,7 +15,6 @@ const run = (cmd, args, opts = {}) => {
 };
 
 if (!process.env.MCPWATCH_SKIP_SYSTEM_DEPS) run('bash', ['scripts/install-test-deps.sh']);
-run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 
 const walk = (dir) =>
   readdirSync(dir).flatMap((name) => {
@@ -28,14 +27,16 @@ const files = walk(join(root, 'test'))
   .map((f) => relative(root, f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
+run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+// Lint and format (eslint.config.js, .prettierrc.json): the same check CI runs, clean on the whole tree.
+if (filters.length === 0 && !process.env.MCPWATCH_SKIP_LINT) {
+  run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+  run(process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.']);
+}
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-run(process.execPath, [
-  '--import', 'tsx',
-  '--test',
-  '--test-concurrency=2',
-  '--test-timeout=300000',
-  ...files,
-], { env: { ...process.env, OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'true' } });
+run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...files], {
+  env: { ...process.env, OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED ?? 'true' },
+});

@@ -11,7 +11,11 @@ import { startSidecar, VERSION } from './sidecar.js';
 const SHUTDOWN_GRACE_MS = 5000;
 
 async function main(argv: string[]): Promise<number | undefined> {
-  const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t), env: process.env };
+  const io = {
+    out: (t: string) => process.stdout.write(t),
+    err: (t: string) => process.stderr.write(t),
+    env: process.env,
+  };
   if (argv[0] === 'probe') return runProbeCommand(argv.slice(1), io);
 
   const parsed = parseSidecarArgs(argv);
@@ -67,7 +71,9 @@ async function main(argv: string[]): Promise<number | undefined> {
   }
   if (!config) return 1;
 
-  const listen = parseListenAddress(flags.demo && flags.listenAddress === ':9465' ? '127.0.0.1:9465' : flags.listenAddress);
+  const listen = parseListenAddress(
+    flags.demo && flags.listenAddress === ':9465' ? '127.0.0.1:9465' : flags.listenAddress,
+  );
   if (!listen) {
     io.err(`mcpwatch: --web.listen-address: invalid address "${flags.listenAddress}" (use host:port or :port)\n`);
     return 2;

@@ -64,10 +64,21 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       recorder.recordProbe(r, Boolean(r.toolListChange));
       history.add(r);
       if (r.toolListChange) {
-        logger.info('tool list changed', { target: r.target, hash: r.toolListHash, change: describeDiff(r.toolListChange) });
+        logger.info('tool list changed', {
+          target: r.target,
+          hash: r.toolListHash,
+          change: describeDiff(r.toolListChange),
+        });
       }
-      if (r.success) logger.debug('probe succeeded', { target: r.target, duration_seconds: r.durationSeconds.toFixed(4) });
-      else logger.warn('probe failed', { target: r.target, reason: r.reason, message: r.message, duration_seconds: r.durationSeconds.toFixed(4) });
+      if (r.success)
+        logger.debug('probe succeeded', { target: r.target, duration_seconds: r.durationSeconds.toFixed(4) });
+      else
+        logger.warn('probe failed', {
+          target: r.target,
+          reason: r.reason,
+          message: r.message,
+          duration_seconds: r.durationSeconds.toFixed(4),
+        });
     } catch (err) {
       recorder.recordInternalError('recorder');
       logger.error('recording a probe result failed', { target: r.target, err: (err as Error).message });
@@ -110,12 +121,23 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       if (!next) {
         recorder.recordReload(false, Date.now(), config.targets.length);
         const message = `config reload failed, keeping the running config:\n${formatIssues(issues)}`;
-        logger.error('config reload failed; keeping the running config', { problems: issues.length, issues: formatIssues(issues) });
+        logger.error('config reload failed; keeping the running config', {
+          problems: issues.length,
+          issues: formatIssues(issues),
+        });
         return { ok: false, message };
       }
       const diff = await apply(next);
-      logger.info('config reloaded', { targets: next.targets.length, added: diff.added.join(','), removed: diff.removed.join(','), changed: diff.changed.join(',') });
-      return { ok: true, message: `config reloaded: ${next.targets.length} targets (added ${diff.added.length}, removed ${diff.removed.length}, changed ${diff.changed.length})` };
+      logger.info('config reloaded', {
+        targets: next.targets.length,
+        added: diff.added.join(','),
+        removed: diff.removed.join(','),
+        changed: diff.changed.join(','),
+      });
+      return {
+        ok: true,
+        message: `config reloaded: ${next.targets.length} targets (added ${diff.added.length}, removed ${diff.removed.length}, changed ${diff.changed.length})`,
+      };
     });
     reloading = run.catch(() => ({ ok: false, message: 'reload failed' }));
     return run;

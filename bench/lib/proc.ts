@@ -46,7 +46,11 @@ export function startProcess(
   opts: { ready?: RegExp; timeoutMs?: number; env?: NodeJS.ProcessEnv; stderr?: boolean; readyOnStderr?: boolean } = {},
 ): Promise<Started> {
   const ready = opts.ready ?? /listening (\d+)/;
-  const child = spawn(command, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', opts.stderr ? 'inherit' : 'pipe'] });
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: opts.env ?? process.env,
+    stdio: ['ignore', 'pipe', opts.stderr ? 'inherit' : 'pipe'],
+  });
   let errText = '';
   child.stderr?.on('data', (c: Buffer) => {
     if (errText.length < 4000) errText += c.toString();
@@ -63,7 +67,9 @@ export function startProcess(
     let out = '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`${command} ${args.join(' ')}: not ready after ${opts.timeoutMs ?? 15000}ms\n${out}\n${errText}`));
+      reject(
+        new Error(`${command} ${args.join(' ')}: not ready after ${opts.timeoutMs ?? 15000}ms\n${out}\n${errText}`),
+      );
     }, opts.timeoutMs ?? 15000);
     const onData = (c: Buffer) => {
       out += c.toString();

@@ -26,7 +26,10 @@ export function freePort(): Promise<number> {
 export function targetsYaml(targets: number, ports: readonly number[], interval: string): string {
   const lines = ['defaults:', `  interval: ${interval}`, '  timeout: 5s', '  transport: streamable-http', 'targets:'];
   for (let i = 0; i < targets; i++) {
-    lines.push(`  - name: t${String(i).padStart(5, '0')}`, `    url: http://127.0.0.1:${ports[i % ports.length]}/mcp/${i}`);
+    lines.push(
+      `  - name: t${String(i).padStart(5, '0')}`,
+      `    url: http://127.0.0.1:${ports[i % ports.length]}/mcp/${i}`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -49,7 +52,13 @@ export async function startMcpwatch(yaml: string, nodeArgs: readonly string[] = 
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeArgs, 'bin/mcpwatch.js', `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'],
+    [
+      ...nodeArgs,
+      'bin/mcpwatch.js',
+      `--config.file=${file}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=error',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';

@@ -3,7 +3,7 @@
  * job/instance/target variables, and one helper per panel kind. Every helper demands a title,
  * a description and a unit, so a panel cannot be built without them.
  */
-import * as cog from '@grafana/grafana-foundation-sdk/cog';
+import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
@@ -80,11 +80,7 @@ function queryBuilder(q: Query, i: number): prometheus.DataqueryBuilder {
   return b;
 }
 
-type AnyPanelBuilder =
-  | timeseries.PanelBuilder
-  | stat.PanelBuilder
-  | table.PanelBuilder
-  | statetimeline.PanelBuilder;
+type AnyPanelBuilder = timeseries.PanelBuilder | stat.PanelBuilder | table.PanelBuilder | statetimeline.PanelBuilder;
 
 function applyBase<T extends AnyPanelBuilder>(b: T, p: PanelBase): T {
   b.title(p.title).description(p.description).unit(p.unit).datasource(DATASOURCE).span(p.width).height(p.height);
@@ -92,7 +88,8 @@ function applyBase<T extends AnyPanelBuilder>(b: T, p: PanelBase): T {
   if (p.decimals !== undefined) b.decimals(p.decimals);
   if (p.min !== undefined) b.min(p.min);
   if (p.max !== undefined) b.max(p.max);
-  if (p.thresholds) b.thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(p.thresholds));
+  if (p.thresholds)
+    b.thresholds(new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(p.thresholds));
   if (p.mappings) b.mappings(p.mappings);
   if (p.links) b.dataLinks(p.links.map((l) => new dashboard.DashboardLinkBuilder(l.title).url(l.url)));
   return b;
@@ -145,7 +142,12 @@ export function timeseriesPanel(p: TimeseriesOptions): timeseries.PanelBuilder {
         .placement(common.LegendPlacement.Bottom)
         .calcs(['lastNotNull', 'max']),
     )
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending).hideZeros(true))
+    .tooltip(
+      new common.VizTooltipOptionsBuilder()
+        .mode(common.TooltipDisplayMode.Multi)
+        .sort(common.SortOrder.Descending)
+        .hideZeros(true),
+    )
     .fillOpacity(p.bars || p.stacked ? 60 : 10)
     .showPoints(common.VisibilityMode.Never)
     .spanNulls(false);
@@ -183,7 +185,12 @@ export function stateTimelinePanel(p: PanelBase): statetimeline.PanelBuilder {
   return applyBase(new statetimeline.PanelBuilder(), p)
     .showValue(common.VisibilityMode.Never)
     .mergeValues(true)
-    .legend(new common.VizLegendOptionsBuilder().showLegend(false).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom));
+    .legend(
+      new common.VizLegendOptionsBuilder()
+        .showLegend(false)
+        .displayMode(common.LegendDisplayMode.List)
+        .placement(common.LegendPlacement.Bottom),
+    );
 }
 
 /** Options of a table panel beyond the base. */
@@ -204,7 +211,8 @@ export function tablePanel(p: TableOptions): table.PanelBuilder {
   if (p.queries.length > 1) transformations.push({ id: 'merge', options: {} });
   transformations.push({ id: 'organize', options: { excludeByName, renameByName: p.rename ?? {} } });
   b.transformations(transformations);
-  for (const [column, unit] of Object.entries(p.columnUnits ?? {})) b.overrideByName(column, [{ id: 'unit', value: unit }]);
+  for (const [column, unit] of Object.entries(p.columnUnits ?? {}))
+    b.overrideByName(column, [{ id: 'unit', value: unit }]);
   return b;
 }
 

@@ -49,7 +49,8 @@ export function fleetDashboard(): DashboardJson {
     .withPanel(
       statPanel({
         title: 'Targets down',
-        description: 'Targets whose last probe failed. Any value above zero needs a look: the table and the failure reasons below say which and why.',
+        description:
+          'Targets whose last probe failed. Any value above zero needs a look: the table and the failure reasons below say which and why.',
         unit: 'short',
         queries: [{ expr: `sum(1 - mcp_probe_success{${SEL}})`, instant: true }],
         width: 4,
@@ -142,7 +143,10 @@ export function fleetDashboard(): DashboardJson {
         unit: 's',
         queries: [
           { expr: `mcp_probe_duration_seconds{${SEL}}`, legend: '{{target}} ({{instance}})' },
-          { expr: `quantile_over_time(0.5, mcp_probe_duration_seconds{${SEL}}[1d])`, legend: '{{target}} ({{instance}}) baseline' },
+          {
+            expr: `quantile_over_time(0.5, mcp_probe_duration_seconds{${SEL}}[1d])`,
+            legend: '{{target}} ({{instance}}) baseline',
+          },
         ],
         width: 12,
         height: 8,
@@ -185,9 +189,16 @@ export function fleetDashboard(): DashboardJson {
     .withPanel(
       statPanel({
         title: 'TLS certificate expiry',
-        description: 'Days until the earliest peer certificate of each https target expires. Orange under 14 days, red under 7.',
+        description:
+          'Days until the earliest peer certificate of each https target expires. Orange under 14 days, red under 7.',
         unit: 'd',
-        queries: [{ expr: `(mcp_probe_tls_cert_expiry_timestamp_seconds{${SEL}} - time()) / 86400`, legend: '{{target}}', instant: true }],
+        queries: [
+          {
+            expr: `(mcp_probe_tls_cert_expiry_timestamp_seconds{${SEL}} - time()) / 86400`,
+            legend: '{{target}}',
+            instant: true,
+          },
+        ],
         width: 12,
         height: 6,
         decimals: 1,
@@ -197,7 +208,8 @@ export function fleetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Tool-list changes',
-        description: 'Times the tool list (names, descriptions, schemas) of each target changed. A change nobody deployed deserves a look: agents see different tools.',
+        description:
+          'Times the tool list (names, descriptions, schemas) of each target changed. A change nobody deployed deserves a look: agents see different tools.',
         unit: 'short',
         queries: [
           {
@@ -215,7 +227,8 @@ export function fleetDashboard(): DashboardJson {
       row('Alerts', true).withPanel(
         tablePanel({
           title: 'Firing alerts',
-          description: 'mcpwatch alerts (MCP*) firing now, from the ALERTS series Prometheus writes; empty when all is well.',
+          description:
+            'mcpwatch alerts (MCP*) firing now, from the ALERTS series Prometheus writes; empty when all is well.',
           unit: 'short',
           queries: [{ expr: 'ALERTS{alertstate="firing", alertname=~"MCP.*"}', instant: true, table: true }],
           width: 24,

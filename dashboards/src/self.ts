@@ -52,9 +52,12 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       statPanel({
         title: 'Last config reload',
-        description: 'Whether the last configuration reload worked. A failed reload keeps the previous configuration running; fix the file and reload again.',
+        description:
+          'Whether the last configuration reload worked. A failed reload keeps the previous configuration running; fix the file and reload again.',
         unit: 'none',
-        queries: [{ expr: `mcpwatch_config_last_reload_successful{${JOB_INSTANCE}}`, legend: '{{instance}}', instant: true }],
+        queries: [
+          { expr: `mcpwatch_config_last_reload_successful{${JOB_INSTANCE}}`, legend: '{{instance}}', instant: true },
+        ],
         width: 6,
         height: 4,
         mappings: boolMapping('OK', 'FAILED'),
@@ -67,7 +70,13 @@ export function selfDashboard(): DashboardJson {
         title: 'Last successful reload',
         description: 'When the running configuration was loaded.',
         unit: 'dateTimeAsIso',
-        queries: [{ expr: `mcpwatch_config_last_reload_success_timestamp_seconds{${JOB_INSTANCE}} * 1000`, legend: '{{instance}}', instant: true }],
+        queries: [
+          {
+            expr: `mcpwatch_config_last_reload_success_timestamp_seconds{${JOB_INSTANCE}} * 1000`,
+            legend: '{{instance}}',
+            instant: true,
+          },
+        ],
         width: 6,
         height: 4,
       }),
@@ -88,7 +97,9 @@ export function selfDashboard(): DashboardJson {
         title: 'CPU',
         description: 'CPU time used per second of wall time (1 = one full core), user and system together.',
         unit: 'percentunit',
-        queries: [{ expr: `rate(process_cpu_seconds_total{${JOB_INSTANCE}}[$__rate_interval])`, legend: '{{instance}}' }],
+        queries: [
+          { expr: `rate(process_cpu_seconds_total{${JOB_INSTANCE}}[$__rate_interval])`, legend: '{{instance}}' },
+        ],
         width: 8,
         height: 8,
         min: 0,
@@ -97,7 +108,8 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Memory',
-        description: 'Resident set size of the process, and the V8 heap used and allocated. A heap that only grows is a leak.',
+        description:
+          'Resident set size of the process, and the V8 heap used and allocated. A heap that only grows is a leak.',
         unit: 'bytes',
         queries: [
           { expr: `process_resident_memory_bytes{${JOB_INSTANCE}}`, legend: 'resident ({{instance}})' },
@@ -112,7 +124,8 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Event-loop lag',
-        description: 'p50 and p99 of the Node.js event-loop delay. High lag delays every probe and makes its timings too long.',
+        description:
+          'p50 and p99 of the Node.js event-loop delay. High lag delays every probe and makes its timings too long.',
         unit: 's',
         queries: [
           { expr: `nodejs_eventloop_lag_p50_seconds{${JOB_INSTANCE}}`, legend: 'p50 ({{instance}})' },
@@ -126,7 +139,8 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Schedule lag',
-        description: 'p50, p90 and p99 of how late probes started against their scheduled slot (mcpwatch_probe_schedule_lag_seconds). Growing lag means mcpwatch is saturated.',
+        description:
+          'p50, p90 and p99 of how late probes started against their scheduled slot (mcpwatch_probe_schedule_lag_seconds). Growing lag means mcpwatch is saturated.',
         unit: 's',
         queries: quantiles('mcpwatch_probe_schedule_lag_seconds_bucket', JOB_INSTANCE, 'instance', ' ({{instance}})'),
         width: 8,
@@ -137,9 +151,15 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Probes skipped',
-        description: 'Scheduled probes skipped per second because the previous probe of the same target was still running: the interval is too short for the timeout.',
+        description:
+          'Scheduled probes skipped per second because the previous probe of the same target was still running: the interval is too short for the timeout.',
         unit: 'ops',
-        queries: [{ expr: `sum by (target) (rate(mcpwatch_probes_skipped_total{${SEL}}[$__rate_interval]))`, legend: '{{target}}' }],
+        queries: [
+          {
+            expr: `sum by (target) (rate(mcpwatch_probes_skipped_total{${SEL}}[$__rate_interval]))`,
+            legend: '{{target}}',
+          },
+        ],
         width: 8,
         height: 8,
         bars: true,
@@ -149,7 +169,8 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Open file descriptors',
-        description: 'File descriptors the process holds against its limit (dashed): sockets to targets and clients count here.',
+        description:
+          'File descriptors the process holds against its limit (dashed): sockets to targets and clients count here.',
         unit: 'short',
         queries: [
           { expr: `process_open_fds{${JOB_INSTANCE}}`, legend: 'open ({{instance}})' },
@@ -165,9 +186,15 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Internal errors',
-        description: 'Unexpected errors caught at a loop boundary per second, by component. Anything above zero is a bug worth reporting.',
+        description:
+          'Unexpected errors caught at a loop boundary per second, by component. Anything above zero is a bug worth reporting.',
         unit: 'ops',
-        queries: [{ expr: `sum by (component) (rate(mcpwatch_internal_errors_total{${JOB_INSTANCE}}[$__rate_interval]))`, legend: '{{component}}' }],
+        queries: [
+          {
+            expr: `sum by (component) (rate(mcpwatch_internal_errors_total{${JOB_INSTANCE}}[$__rate_interval]))`,
+            legend: '{{component}}',
+          },
+        ],
         width: 8,
         height: 8,
         bars: true,
@@ -200,7 +227,8 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       stateTimelinePanel({
         title: 'Internal metrics scrapes',
-        description: "Whether each scrape of a server's own metrics endpoint worked, per target (targets without internal metrics have no lane).",
+        description:
+          "Whether each scrape of a server's own metrics endpoint worked, per target (targets without internal metrics have no lane).",
         unit: 'none',
         queries: [{ expr: `mcp_internal_scrape_success{${SEL}}`, legend: '{{target}} ({{instance}})' }],
         width: 12,
@@ -212,7 +240,8 @@ export function selfDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Prometheus scrape duration',
-        description: 'How long Prometheus took to scrape /metrics of each instance; grows with the number of targets and histogram series.',
+        description:
+          'How long Prometheus took to scrape /metrics of each instance; grows with the number of targets and histogram series.',
         unit: 's',
         queries: [{ expr: `scrape_duration_seconds{${JOB_INSTANCE}}`, legend: '{{instance}}' }],
         width: 12,

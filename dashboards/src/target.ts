@@ -20,7 +20,6 @@ import {
   stateTimelinePanel,
   tablePanel,
   timeseriesPanel,
-  type Query,
 } from './common.js';
 import type { DashboardJson } from './common.js';
 
@@ -95,7 +94,9 @@ export function targetDashboard(): DashboardJson {
         title: 'Last success',
         description: 'When a probe of this target last succeeded.',
         unit: 'dateTimeAsIso',
-        queries: [{ expr: `mcp_probe_last_success_timestamp_seconds{${SEL}} * 1000`, legend: '{{instance}}', instant: true }],
+        queries: [
+          { expr: `mcp_probe_last_success_timestamp_seconds{${SEL}} * 1000`, legend: '{{instance}}', instant: true },
+        ],
         width: 4,
         height: 4,
       }),
@@ -113,7 +114,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Probe phase durations',
-        description: 'How long each phase of the last probe took, stacked: dns, connect, tls, handshake, tools_list, tool_call, close. The phase that grows is where the time went.',
+        description:
+          'How long each phase of the last probe took, stacked: dns, connect, tls, handshake, tools_list, tool_call, close. The phase that grows is where the time went.',
         unit: 's',
         queries: [{ expr: `mcp_probe_phase_duration_seconds{${SEL}}`, legend: '{{phase}} ({{instance}})' }],
         width: 12,
@@ -126,7 +128,9 @@ export function targetDashboard(): DashboardJson {
         title: 'Probe failures by reason',
         description: 'Failed probes per second by reason, from the closed set of failure reasons.',
         unit: 'ops',
-        queries: [{ expr: `sum by (reason) (rate(mcp_probe_failures_total{${SEL}}[$__rate_interval]))`, legend: '{{reason}}' }],
+        queries: [
+          { expr: `sum by (reason) (rate(mcp_probe_failures_total{${SEL}}[$__rate_interval]))`, legend: '{{reason}}' },
+        ],
         width: 12,
         height: 8,
         bars: true,
@@ -136,9 +140,15 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Probe operation latency by method',
-        description: 'p50, p90 and p99 of each MCP operation the prober made (initialize, tools/list, tools/call...), from mcp_client_operation_duration_seconds.',
+        description:
+          'p50, p90 and p99 of each MCP operation the prober made (initialize, tools/list, tools/call...), from mcp_client_operation_duration_seconds.',
         unit: 's',
-        queries: quantiles('mcp_client_operation_duration_seconds_bucket', SEL, 'mcp_method_name', ' {{mcp_method_name}}'),
+        queries: quantiles(
+          'mcp_client_operation_duration_seconds_bucket',
+          SEL,
+          'mcp_method_name',
+          ' {{mcp_method_name}}',
+        ),
         width: 12,
         height: 8,
       }),
@@ -211,7 +221,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Tool calls in flight',
-        description: 'Tool calls executing on the server now, per instance: concurrency that sessions alone do not show.',
+        description:
+          'Tool calls executing on the server now, per instance: concurrency that sessions alone do not show.',
         unit: 'short',
         queries: [{ expr: `mcp_server_tool_calls_active{${SEL}}`, legend: '{{instance}}' }],
         width: 8,
@@ -222,7 +233,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Session durations',
-        description: 'p50, p90 and p99 of how long MCP sessions on the server lasted (mcp_server_session_duration_seconds), over sessions that ended in the interval.',
+        description:
+          'p50, p90 and p99 of how long MCP sessions on the server lasted (mcp_server_session_duration_seconds), over sessions that ended in the interval.',
         unit: 's',
         queries: quantiles('mcp_server_session_duration_seconds_bucket', SEL, '', ''),
         width: 8,
@@ -232,7 +244,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Server errors by type',
-        description: 'Operations per second the server answered with an error, by method and error type (JSON-RPC code or tool_error).',
+        description:
+          'Operations per second the server answered with an error, by method and error type (JSON-RPC code or tool_error).',
         unit: 'ops',
         queries: [
           {
@@ -249,7 +262,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       stateTimelinePanel({
         title: 'Internal metrics scrape',
-        description: "Whether mcpwatch could read the server's own metrics endpoint; red means the panels of this row are stale.",
+        description:
+          "Whether mcpwatch could read the server's own metrics endpoint; red means the panels of this row are stale.",
         unit: 'none',
         queries: [{ expr: `mcp_internal_scrape_success{${SEL}}`, legend: '{{instance}}' }],
         width: 12,
@@ -262,7 +276,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       tablePanel({
         title: 'Server info',
-        description: 'What answered the last successful handshake: server name and version, negotiated protocol version, transport.',
+        description:
+          'What answered the last successful handshake: server name and version, negotiated protocol version, transport.',
         unit: 'short',
         queries: [{ expr: `mcp_server_info{${SEL}}`, instant: true, table: true }],
         width: 24,
@@ -273,7 +288,8 @@ export function targetDashboard(): DashboardJson {
     .withPanel(
       timeseriesPanel({
         title: 'Tool count and tool-list changes',
-        description: 'Tools listed (line) and times the tool list changed (bars). A change nobody deployed means agents now see different tools.',
+        description:
+          'Tools listed (line) and times the tool list changed (bars). A change nobody deployed means agents now see different tools.',
         unit: 'short',
         queries: [
           { expr: `mcp_server_tools{${SEL}}`, legend: 'tools ({{instance}})' },
@@ -282,7 +298,10 @@ export function targetDashboard(): DashboardJson {
         width: 12,
         height: 8,
         min: 0,
-      }).overrideByName('changes', [{ id: 'custom.drawStyle', value: 'bars' }, { id: 'custom.fillOpacity', value: 80 }]),
+      }).overrideByName('changes', [
+        { id: 'custom.drawStyle', value: 'bars' },
+        { id: 'custom.fillOpacity', value: 80 },
+      ]),
     )
     .withPanel(
       stateTimelinePanel({

@@ -80,7 +80,7 @@ export function dashboardsConfigMap(files: DashboardFile[]): Record<string, unkn
     try {
       JSON.parse(f.text);
     } catch (err) {
-      throw new Error(`${DASHBOARDS_DIR}/${f.name}: not JSON (${(err as Error).message})`);
+      throw new Error(`${DASHBOARDS_DIR}/${f.name}: not JSON (${(err as Error).message})`, { cause: err });
     }
     data[f.name] = f.text;
   }
@@ -123,16 +123,21 @@ export function renderGenerated(root: string = REPO_ROOT): Map<string, string> {
   const dashboards = readDashboardFiles(root);
   return new Map([
     ['deploy/kubernetes/monitoring/prometheusrule.yaml', toYaml(prometheusRule(groups), RULES_FILE)],
-    ['deploy/kubernetes/monitoring/dashboards-configmap.yaml', toYaml(dashboardsConfigMap(dashboards), `${DASHBOARDS_DIR}/*.json`)],
+    [
+      'deploy/kubernetes/monitoring/dashboards-configmap.yaml',
+      toYaml(dashboardsConfigMap(dashboards), `${DASHBOARDS_DIR}/*.json`),
+    ],
   ]);
 }
 
 /** Repository-relative paths of generated files whose content on disk differs from `rendered`. */
 export function staleFiles(rendered: Map<string, string>, root: string = REPO_ROOT): string[] {
-  return [...rendered].filter(([path, text]) => {
-    const full = join(root, path);
-    return !existsSync(full) || readFileSync(full, 'utf8') !== text;
-  }).map(([path]) => path);
+  return [...rendered]
+    .filter(([path, text]) => {
+      const full = join(root, path);
+      return !existsSync(full) || readFileSync(full, 'utf8') !== text;
+    })
+    .map(([path]) => path);
 }
 
 function main(argv: string[]): number {

@@ -122,13 +122,15 @@ export function parseSidecarArgs(argv: readonly string[]): Parsed<SidecarFlags> 
           break;
         case '--log.level': {
           const v = need();
-          if (!LOG_LEVELS.includes(v as LogLevel)) return { ok: false, error: `--log.level must be one of ${LOG_LEVELS.join(', ')}, got "${v}"` };
+          if (!LOG_LEVELS.includes(v as LogLevel))
+            return { ok: false, error: `--log.level must be one of ${LOG_LEVELS.join(', ')}, got "${v}"` };
           f.logLevel = v as LogLevel;
           break;
         }
         case '--log.format': {
           const v = need();
-          if (v !== 'logfmt' && v !== 'json') return { ok: false, error: `--log.format must be logfmt or json, got "${v}"` };
+          if (v !== 'logfmt' && v !== 'json')
+            return { ok: false, error: `--log.format must be logfmt or json, got "${v}"` };
           f.logFormat = v;
           break;
         }
@@ -140,7 +142,8 @@ export function parseSidecarArgs(argv: readonly string[]): Parsed<SidecarFlags> 
     }
     i += consumed - 1;
   }
-  if (!f.help && !f.version && !f.demo && !f.configFile) return { ok: false, error: '--config.file is required (or --demo)' };
+  if (!f.help && !f.version && !f.demo && !f.configFile)
+    return { ok: false, error: '--config.file is required (or --demo)' };
   return { ok: true, value: f };
 }
 
@@ -155,7 +158,10 @@ export function parseListenAddress(addr: string): { host?: string; port: number 
 }
 
 /** Parses `mcpwatch probe` arguments. */
-export function parseProbeArgs(argv: readonly string[], parseDuration: (s: string) => number | undefined): Parsed<ProbeFlags> {
+export function parseProbeArgs(
+  argv: readonly string[],
+  parseDuration: (s: string) => number | undefined,
+): Parsed<ProbeFlags> {
   const f: ProbeFlags = { transport: 'auto', timeoutMs: 10_000, headers: {}, json: false, verbose: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -174,12 +180,14 @@ export function parseProbeArgs(argv: readonly string[], parseDuration: (s: strin
       if (value === undefined) return { ok: false, error: `flag ${name} needs a value` };
       switch (name) {
         case '--transport':
-          if (!(TRANSPORTS as readonly string[]).includes(value)) return { ok: false, error: `--transport must be auto, streamable-http, sse or stdio, got "${value}"` };
+          if (!(TRANSPORTS as readonly string[]).includes(value))
+            return { ok: false, error: `--transport must be auto, streamable-http, sse or stdio, got "${value}"` };
           f.transport = value as ProbeFlags['transport'];
           break;
         case '--timeout': {
           const ms = parseDuration(value);
-          if (ms === undefined || ms <= 0) return { ok: false, error: `--timeout: invalid duration "${value}" (use e.g. 5s)` };
+          if (ms === undefined || ms <= 0)
+            return { ok: false, error: `--timeout: invalid duration "${value}" (use e.g. 5s)` };
           f.timeoutMs = ms;
           break;
         }

@@ -11,15 +11,26 @@ import { z } from 'zod';
 
 function buildServer(): McpServer {
   const server = new McpServer({ name: 'mcpwatch-demo', version: '1.0.0' });
-  server.registerTool('echo', { description: 'Echoes the message back.', inputSchema: z.object({ message: z.string() }) }, async ({ message }) => ({
-    content: [{ type: 'text', text: message }],
-  }));
-  server.registerTool('add', { description: 'Adds two numbers.', inputSchema: z.object({ a: z.number(), b: z.number() }) }, async ({ a, b }) => ({
-    content: [{ type: 'text', text: String(a + b) }],
-  }));
+  server.registerTool(
+    'echo',
+    { description: 'Echoes the message back.', inputSchema: z.object({ message: z.string() }) },
+    async ({ message }) => ({
+      content: [{ type: 'text', text: message }],
+    }),
+  );
+  server.registerTool(
+    'add',
+    { description: 'Adds two numbers.', inputSchema: z.object({ a: z.number(), b: z.number() }) },
+    async ({ a, b }) => ({
+      content: [{ type: 'text', text: String(a + b) }],
+    }),
+  );
   server.registerTool(
     'sleep',
-    { description: 'Waits for the given number of milliseconds (at most 10 s).', inputSchema: z.object({ ms: z.number().min(0).max(10_000) }) },
+    {
+      description: 'Waits for the given number of milliseconds (at most 10 s).',
+      inputSchema: z.object({ ms: z.number().min(0).max(10_000) }),
+    },
     async ({ ms }) => {
       await new Promise((r) => setTimeout(r, ms));
       return { content: [{ type: 'text', text: `slept ${ms} ms` }] };

@@ -52,7 +52,7 @@ export async function runProbeCommand(argv: readonly string[], io: Io): Promise<
   }
   const result = await probe(config.targets[0] as (typeof config.targets)[0]);
   if (f.json) {
-    const { log, ...rest } = result;
+    const { log: _log, ...rest } = result;
     io.out(`${JSON.stringify(f.verbose ? result : rest, null, 2)}\n`);
   } else {
     io.out(formatReport(result, { withLog: f.verbose }));

@@ -46,7 +46,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = 'conf
     };
   }
   const raw = doc.toJS() ?? {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) return { issues: [{ path: '(root)', message: 'must be a mapping with defaults and targets' }] };
+  if (typeof raw !== 'object' || Array.isArray(raw))
+    return { issues: [{ path: '(root)', message: 'must be a mapping with defaults and targets' }] };
   const issues: ConfigIssue[] = [];
   const expanded = expandEnv(raw, env, [], issues);
   const parsed = ConfigSchema.safeParse(expanded);
@@ -65,7 +66,11 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = 'conf
   parsed.data.targets.forEach((t, i) => {
     if (t.schedule !== undefined) {
       const v = cron.validateDetailed(t.schedule);
-      if (!v.valid) issues.push({ path: `targets[${i}].schedule`, message: `invalid cron expression: ${v.errors.map((e) => e.message).join('; ')}` });
+      if (!v.valid)
+        issues.push({
+          path: `targets[${i}].schedule`,
+          message: `invalid cron expression: ${v.errors.map((e) => e.message).join('; ')}`,
+        });
     }
   });
   return issues.length > 0 ? { issues: dedupe(issues) } : { config: resolved.config, issues: [] };
@@ -77,7 +82,11 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv): LoadResult
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return { issues: [{ path: file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+    return {
+      issues: [
+        { path: file, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` },
+      ],
+    };
   }
   return parseConfig(text, env, file);
 }

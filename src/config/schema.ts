@@ -23,7 +23,10 @@ export const Duration = z.string().transform((text, ctx) => {
 /** Target names become the `target` label: Prometheus label-value safe and readable. */
 const TargetName = z
   .string()
-  .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,62}$/, 'must be 1-63 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit');
+  .regex(
+    /^[a-zA-Z0-9][a-zA-Z0-9_.:-]{0,62}$/,
+    'must be 1-63 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit',
+  );
 
 const SecretFileOrValue = {
   /** Inline value (may use ${VAR}). */
@@ -34,7 +37,10 @@ const SecretFileOrValue = {
 
 export const AuthorizationSchema = z.strictObject({
   /** The scheme placed before the credentials; `Bearer` by default. */
-  type: z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'must be an HTTP auth scheme such as Bearer').default('Bearer'),
+  type: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'must be an HTTP auth scheme such as Bearer')
+    .default('Bearer'),
   ...SecretFileOrValue,
 });
 
@@ -52,7 +58,9 @@ export const ExpectSchema = z.strictObject({
   /** Tool names that must be present. */
   tools: z.array(z.string().min(1)).optional(),
   /** Protocol versions the negotiated one must be among. */
-  protocol_versions: z.array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a protocol revision such as 2025-11-25')).optional(),
+  protocol_versions: z
+    .array(z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a protocol revision such as 2025-11-25'))
+    .optional(),
   /**
    * The server is monitored without credentials: a 401 with a `WWW-Authenticate` challenge and
    * reachable RFC 9728 protected-resource metadata counts as success ("up, but walled").
@@ -85,7 +93,9 @@ export const CanarySchema = z.strictObject({
   interval: Duration.optional(),
 });
 
-const LabelMatch = z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'), z.string()).default({});
+const LabelMatch = z
+  .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'), z.string())
+  .default({});
 const MetricName = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a Prometheus metric name');
 
 const GaugeMappingSchema = z.strictObject({
@@ -114,7 +124,11 @@ export const InternalSchema = z.strictObject({
   interval: Duration.optional(),
   /** Scrape deadline; the target's timeout by default. */
   timeout: Duration.optional(),
-  max_response_bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   max_series: z.number().int().min(1).default(10_000),
   mapping: z
     .strictObject({
@@ -133,7 +147,11 @@ export const InternalSchema = z.strictObject({
       /** Requests awaiting an answer tracked per target; beyond it requests pass unobserved. */
       max_pending_requests: z.number().int().min(1).default(10_000),
       /** Bodies and SSE events larger than this pass through unparsed (and are counted). */
-      max_parse_bytes: z.number().int().min(1024).default(1024 * 1024),
+      max_parse_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(1024 * 1024),
     })
     .optional(),
 });
@@ -156,7 +174,9 @@ export const TargetSchema = z.strictObject({
   schedule: z.string().min(1).optional(),
   timeout: Duration.optional(),
   /** Extra HTTP headers on every request (values may use ${VAR}). */
-  headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.string()).default({}),
+  headers: z
+    .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.string())
+    .default({}),
   authorization: AuthorizationSchema.optional(),
   oauth2: OAuth2Schema.optional(),
   tls: TlsSchema.optional(),
@@ -178,7 +198,11 @@ export const DefaultsSchema = z.strictObject({
   interval: Duration.default(30_000),
   timeout: Duration.default(10_000),
   transport: z.enum(TRANSPORTS).default('auto'),
-  max_response_bytes: z.number().int().min(1024).default(4 * 1024 * 1024),
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(4 * 1024 * 1024),
   max_tool_pages: z.number().int().min(1).max(10_000).default(100),
   latency_slo: Duration.default(2000),
 });
@@ -206,10 +230,23 @@ export interface TargetConfig {
   timeoutMs: number;
   headers: Record<string, string>;
   authorization?: { type: string; credentials?: string; credentialsFile?: string };
-  oauth2?: { clientId: string; clientSecret?: string; clientSecretFile?: string; tokenUrl: string; scopes: string[]; endpointParams: Record<string, string> };
+  oauth2?: {
+    clientId: string;
+    clientSecret?: string;
+    clientSecretFile?: string;
+    tokenUrl: string;
+    scopes: string[];
+    endpointParams: Record<string, string>;
+  };
   tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string; insecureSkipVerify: boolean };
   expect?: { minTools?: number; tools?: string[]; protocolVersions?: string[]; authChallenge?: boolean };
-  canary?: { tool: string; arguments: Record<string, unknown>; expectText?: string; expectSuccess: boolean; intervalMs?: number };
+  canary?: {
+    tool: string;
+    arguments: Record<string, unknown>;
+    expectText?: string;
+    expectSuccess: boolean;
+    intervalMs?: number;
+  };
   maxResponseBytes: number;
   maxToolPages: number;
   sessionsExpectedMax?: number;
@@ -228,13 +265,20 @@ export interface InternalConfig {
   proxy?: { host?: string; port: number; idleTimeoutMs: number; maxPendingRequests: number; maxParseBytes: number };
 }
 
-function resolveInternal(i: z.infer<typeof InternalSchema>, intervalMs: number, timeoutMs: number, issue: (key: string, message: string) => void): InternalConfig {
+function resolveInternal(
+  i: z.infer<typeof InternalSchema>,
+  intervalMs: number,
+  timeoutMs: number,
+  issue: (key: string, message: string) => void,
+): InternalConfig {
   if (!i.metrics_url && !i.proxy) issue('internal', 'needs metrics_url (scrape) or proxy (or both)');
-  if (i.metrics_url && !/^https?:\/\//i.test(i.metrics_url)) issue('internal.metrics_url', 'must be an http:// or https:// URL');
+  if (i.metrics_url && !/^https?:\/\//i.test(i.metrics_url))
+    issue('internal.metrics_url', 'must be an http:// or https:// URL');
   const interval = i.interval ?? intervalMs;
   const timeout = i.timeout ?? Math.min(timeoutMs, Math.max(1, interval - 1));
   if (interval <= 0) issue('internal.interval', 'must be greater than 0');
-  if (timeout >= interval) issue('internal.timeout', `timeout (${timeout}ms) must be below the interval (${interval}ms)`);
+  if (timeout >= interval)
+    issue('internal.timeout', `timeout (${timeout}ms) must be below the interval (${interval}ms)`);
   const gauge = (g?: z.infer<typeof GaugeMappingSchema>) => g && { metric: g.metric, match: g.match, sum: g.sum };
   const m = i.mapping;
   let proxy: InternalConfig['proxy'];
@@ -325,21 +369,29 @@ export function resolveConfig(file: ConfigFile): { config?: Config; issues: Conf
     if (timeoutMs <= 0) issue('timeout', 'must be greater than 0');
     if (intervalMs !== undefined && intervalMs <= 0) issue('interval', 'must be greater than 0');
     if (intervalMs !== undefined && timeoutMs >= intervalMs) {
-      issue(t.timeout !== undefined ? 'timeout' : 'interval', `timeout (${timeoutMs}ms) must be below the interval (${intervalMs}ms)`);
+      issue(
+        t.timeout !== undefined ? 'timeout' : 'interval',
+        `timeout (${timeoutMs}ms) must be below the interval (${intervalMs}ms)`,
+      );
     }
     if (t.authorization) {
       const a = t.authorization;
-      if (a.credentials && a.credentials_file) issue('authorization', 'set either credentials or credentials_file, not both');
+      if (a.credentials && a.credentials_file)
+        issue('authorization', 'set either credentials or credentials_file, not both');
       if (!a.credentials && !a.credentials_file) issue('authorization', 'needs credentials or credentials_file');
     }
-    if (t.tls && Boolean(t.tls.cert_file) !== Boolean(t.tls.key_file)) issue('tls', 'cert_file and key_file go together');
+    if (t.tls && Boolean(t.tls.cert_file) !== Boolean(t.tls.key_file))
+      issue('tls', 'cert_file and key_file go together');
     if (t.authorization && Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization')) {
       issue('headers.Authorization', 'conflicts with the authorization block; keep one');
     }
     if (t.oauth2) {
-      if (t.oauth2.client_secret && t.oauth2.client_secret_file) issue('oauth2', 'set either client_secret or client_secret_file, not both');
-      if (!t.oauth2.client_secret && !t.oauth2.client_secret_file) issue('oauth2', 'needs client_secret or client_secret_file');
-      if (t.authorization || Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization')) issue('oauth2', 'conflicts with authorization / headers.Authorization; keep one');
+      if (t.oauth2.client_secret && t.oauth2.client_secret_file)
+        issue('oauth2', 'set either client_secret or client_secret_file, not both');
+      if (!t.oauth2.client_secret && !t.oauth2.client_secret_file)
+        issue('oauth2', 'needs client_secret or client_secret_file');
+      if (t.authorization || Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization'))
+        issue('oauth2', 'conflicts with authorization / headers.Authorization; keep one');
       if (transport === 'stdio') issue('oauth2', 'not allowed when transport is stdio');
     }
     targets.push({

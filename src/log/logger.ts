@@ -14,12 +14,14 @@ export interface Logger {
 }
 
 function logfmtValue(v: unknown): string {
-  const s = typeof v === 'string' ? v : v instanceof Error ? v.message : JSON.stringify(v) ?? 'null';
+  const s = typeof v === 'string' ? v : v instanceof Error ? v.message : (JSON.stringify(v) ?? 'null');
   return /^[A-Za-z0-9_.:/@+-]+$/.test(s) ? s : JSON.stringify(s);
 }
 
 /** Creates a logger writing lines to `write` (stderr by default). */
-export function createLogger(opts: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void; now?: () => Date } = {}): Logger {
+export function createLogger(
+  opts: { level?: LogLevel; format?: LogFormat; write?: (line: string) => void; now?: () => Date } = {},
+): Logger {
   const min = LOG_LEVELS.indexOf(opts.level ?? 'info');
   const format = opts.format ?? 'logfmt';
   const write = opts.write ?? ((line: string) => process.stderr.write(`${line}\n`));

@@ -76,7 +76,8 @@ function num(v: number): string {
 function formatLabels(labels: Labels, exclude?: Labels): string[] {
   const out: string[] = [];
   for (const [name, value] of Object.entries(labels)) {
-    if (!exclude || !Object.prototype.hasOwnProperty.call(exclude, name)) out.push(`${name}="${escapeLabelValue(value)}"`);
+    if (!exclude || !Object.prototype.hasOwnProperty.call(exclude, name))
+      out.push(`${name}="${escapeLabelValue(value)}"`);
   }
   return out;
 }
@@ -135,7 +136,9 @@ function* renderPlain(m: MetricLike, openMetrics: boolean): Generator<string> {
   const entries = Object.values(m.hashMap ?? {});
   for (let from = 0; from < entries.length; from += SLICE_SERIES) {
     const slice = entries.slice(from, from + SLICE_SERIES);
-    yield m.type === 'histogram' ? histogramLines(m, sample, slice, openMetrics) : valueLines(sample, slice, openMetrics);
+    yield m.type === 'histogram'
+      ? histogramLines(m, sample, slice, openMetrics)
+      : valueLines(sample, slice, openMetrics);
   }
 }
 

@@ -38,16 +38,36 @@ export type ProxyUnobservedReason = (typeof PROXY_UNOBSERVED_REASONS)[number];
 const def = <T extends MetricDef>(m: T): T => m;
 
 export const METRICS = {
-  probeSuccess: def({ name: 'mcp_probe_success', type: 'gauge', help: 'Whether the last probe of the target succeeded (1) or failed (0).', labels: ['target'] }),
-  probeDuration: def({ name: 'mcp_probe_duration_seconds', type: 'gauge', help: 'Total duration of the last probe, in seconds.', labels: ['target'] }),
+  probeSuccess: def({
+    name: 'mcp_probe_success',
+    type: 'gauge',
+    help: 'Whether the last probe of the target succeeded (1) or failed (0).',
+    labels: ['target'],
+  }),
+  probeDuration: def({
+    name: 'mcp_probe_duration_seconds',
+    type: 'gauge',
+    help: 'Total duration of the last probe, in seconds.',
+    labels: ['target'],
+  }),
   probePhaseDuration: def({
     name: 'mcp_probe_phase_duration_seconds',
     type: 'gauge',
     help: 'Duration of each phase of the last probe, in seconds.',
     labels: ['target', 'phase'],
   }),
-  probesTotal: def({ name: 'mcp_probes_total', type: 'counter', help: 'Probes run, by result.', labels: ['target', 'result'] }),
-  probeFailuresTotal: def({ name: 'mcp_probe_failures_total', type: 'counter', help: 'Failed probes, by reason.', labels: ['target', 'reason'] }),
+  probesTotal: def({
+    name: 'mcp_probes_total',
+    type: 'counter',
+    help: 'Probes run, by result.',
+    labels: ['target', 'result'],
+  }),
+  probeFailuresTotal: def({
+    name: 'mcp_probe_failures_total',
+    type: 'counter',
+    help: 'Failed probes, by reason.',
+    labels: ['target', 'reason'],
+  }),
   probeConsecutiveFailures: def({
     name: 'mcp_probe_consecutive_failures',
     type: 'gauge',
@@ -85,7 +105,12 @@ export const METRICS = {
     help: 'What answered the last successful handshake; always 1.',
     labels: ['target', 'server_name', 'server_version', 'protocol_version', 'transport'],
   }),
-  serverTools: def({ name: 'mcp_server_tools', type: 'gauge', help: 'Number of tools the server lists (all pages).', labels: ['target'] }),
+  serverTools: def({
+    name: 'mcp_server_tools',
+    type: 'gauge',
+    help: 'Number of tools the server lists (all pages).',
+    labels: ['target'],
+  }),
   serverToolListInfo: def({
     name: 'mcp_server_tool_list_info',
     type: 'gauge',
@@ -100,14 +125,24 @@ export const METRICS = {
   }),
 
   // Inside the server: scraped from its own metrics or measured by the proxy.
-  serverSessionsActive: def({ name: 'mcp_server_sessions_active', type: 'gauge', help: 'Open MCP sessions on the server.', labels: ['target'] }),
+  serverSessionsActive: def({
+    name: 'mcp_server_sessions_active',
+    type: 'gauge',
+    help: 'Open MCP sessions on the server.',
+    labels: ['target'],
+  }),
   serverSessionsExpectedMax: def({
     name: 'mcp_server_sessions_expected_max',
     type: 'gauge',
     help: 'Expected maximum concurrent sessions (multi-agent fan-out), from config.',
     labels: ['target'],
   }),
-  serverToolCallsActive: def({ name: 'mcp_server_tool_calls_active', type: 'gauge', help: 'Tool calls executing on the server now.', labels: ['target'] }),
+  serverToolCallsActive: def({
+    name: 'mcp_server_tool_calls_active',
+    type: 'gauge',
+    help: 'Tool calls executing on the server now.',
+    labels: ['target'],
+  }),
   serverOperationDuration: def({
     name: 'mcp_server_operation_duration_seconds',
     type: 'histogram',
@@ -167,7 +202,12 @@ export const METRICS = {
     help: 'Unexpected internal errors caught at a loop boundary.',
     labels: ['component'],
   }),
-  targetsConfigured: def({ name: 'mcpwatch_targets', type: 'gauge', help: 'Targets in the running configuration.', labels: [] }),
+  targetsConfigured: def({
+    name: 'mcpwatch_targets',
+    type: 'gauge',
+    help: 'Targets in the running configuration.',
+    labels: [],
+  }),
   proxyUnobservedTotal: def({
     name: 'mcpwatch_proxy_unobserved_total',
     type: 'counter',
@@ -177,4 +217,3 @@ export const METRICS = {
 } as const satisfies Record<string, MetricDef>;
 
 export type MetricKey = keyof typeof METRICS;
-

@@ -45,7 +45,13 @@ function build(def: MetricDef, registry: Registry): AnyMetric {
   return new Histogram({ ...common, buckets: [...(def.buckets ?? [])] });
 }
 
-type Metrics = { [K in keyof typeof METRICS]: (typeof METRICS)[K]['type'] extends 'gauge' ? Gauge<string> : (typeof METRICS)[K]['type'] extends 'counter' ? Counter<string> : Histogram<string> };
+type Metrics = {
+  [K in keyof typeof METRICS]: (typeof METRICS)[K]['type'] extends 'gauge'
+    ? Gauge<string>
+    : (typeof METRICS)[K]['type'] extends 'counter'
+      ? Counter<string>
+      : Histogram<string>;
+};
 
 /** Builds every metric of the contract in `registry`. */
 export function createMetrics(registry: Registry): Metrics {
@@ -81,7 +87,12 @@ function exposeScraped(histogram: Histogram<string>, scraped: () => Map<string, 
       for (const s of series) {
         const shared = { target, ...s.labels };
         for (const [le, count] of s.buckets) {
-          values.push({ labels: { le: le === Infinity ? '+Inf' : le }, sharedLabels: shared, value: count, metricName: `${h.name}_bucket` });
+          values.push({
+            labels: { le: le === Infinity ? '+Inf' : le },
+            sharedLabels: shared,
+            value: count,
+            metricName: `${h.name}_bucket`,
+          });
         }
         values.push({ labels: {}, sharedLabels: shared, value: s.sum, metricName: `${h.name}_sum` });
         values.push({ labels: {}, sharedLabels: shared, value: s.count, metricName: `${h.name}_count` });
@@ -271,13 +282,15 @@ export class Recorder {
         protocol_version: protocolVersion,
         transport: r.server.transport,
       };
-      if (memo.serverInfo && JSON.stringify(memo.serverInfo) !== JSON.stringify(info)) m.serverInfo.remove(memo.serverInfo);
+      if (memo.serverInfo && JSON.stringify(memo.serverInfo) !== JSON.stringify(info))
+        m.serverInfo.remove(memo.serverInfo);
       memo.serverInfo = info;
       m.serverInfo.set(info, 1);
     }
     if (r.success && r.tools && r.toolListHash) {
       m.serverTools.set({ target }, r.tools.length);
-      if (memo.toolHash && memo.toolHash !== r.toolListHash) m.serverToolListInfo.remove({ target, hash: memo.toolHash });
+      if (memo.toolHash && memo.toolHash !== r.toolListHash)
+        m.serverToolListInfo.remove({ target, hash: memo.toolHash });
       memo.toolHash = r.toolListHash;
       m.serverToolListInfo.set({ target, hash: r.toolListHash }, 1);
       if (changed) m.serverToolListChanges.inc({ target });

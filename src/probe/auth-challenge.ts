@@ -34,7 +34,8 @@ export async function checkAuthChallenge(
 ): Promise<CheckResult> {
   const fail = (message: string): CheckResult => ({ name: 'auth_challenge', ok: false, message });
   if (!wwwAuthenticate) return fail('401 without a WWW-Authenticate challenge');
-  if (!/^\s*bearer\b/i.test(wwwAuthenticate) && !/,\s*bearer\b/i.test(wwwAuthenticate)) return fail('401 without a Bearer challenge');
+  if (!/^\s*bearer\b/i.test(wwwAuthenticate) && !/,\s*bearer\b/i.test(wwwAuthenticate))
+    return fail('401 without a Bearer challenge');
   const url = resourceMetadataUrl(wwwAuthenticate, endpoint);
   if (!url) return fail('401 challenge with an unusable resource_metadata URL');
   try {
@@ -45,7 +46,11 @@ export async function checkAuthChallenge(
     const doc = JSON.parse(text) as { resource?: unknown; authorization_servers?: unknown };
     if (typeof doc.resource !== 'string') return fail('protected-resource metadata has no "resource"');
     const servers = Array.isArray(doc.authorization_servers) ? doc.authorization_servers.length : 0;
-    return { name: 'auth_challenge', ok: true, message: `401 with a Bearer challenge; protected-resource metadata names ${servers} authorization server(s)` };
+    return {
+      name: 'auth_challenge',
+      ok: true,
+      message: `401 with a Bearer challenge; protected-resource metadata names ${servers} authorization server(s)`,
+    };
   } catch (err) {
     return fail(`protected-resource metadata unreachable or not JSON: ${(err as Error).message.slice(0, 120)}`);
   }

@@ -12,7 +12,11 @@ export class ProbeAssertionError extends Error {
 }
 
 /** Evaluates `expect` against the handshake and tool list. */
-export function checkExpectations(expect: TargetConfig['expect'], server: ServerIdentity, tools: readonly ToolSummary[]): CheckResult[] {
+export function checkExpectations(
+  expect: TargetConfig['expect'],
+  server: ServerIdentity,
+  tools: readonly ToolSummary[],
+): CheckResult[] {
   if (!expect) return [];
   const out: CheckResult[] = [];
   if (expect.minTools !== undefined) {
@@ -28,7 +32,10 @@ export function checkExpectations(expect: TargetConfig['expect'], server: Server
     out.push({
       name: 'tools',
       ok: missing.length === 0,
-      message: missing.length === 0 ? `all ${expect.tools.length} expected tools present` : `missing tools: ${missing.join(', ')}`,
+      message:
+        missing.length === 0
+          ? `all ${expect.tools.length} expected tools present`
+          : `missing tools: ${missing.join(', ')}`,
     });
   }
   if (expect.protocolVersions && expect.protocolVersions.length > 0) {
@@ -42,17 +49,32 @@ export function checkExpectations(expect: TargetConfig['expect'], server: Server
 }
 
 /** Evaluates a canary tool result. */
-export function checkCanary(canary: NonNullable<TargetConfig['canary']>, result: { isError?: boolean; content?: unknown[] }): CheckResult[] {
+export function checkCanary(
+  canary: NonNullable<TargetConfig['canary']>,
+  result: { isError?: boolean; content?: unknown[] },
+): CheckResult[] {
   const out: CheckResult[] = [];
   if (canary.expectSuccess) {
-    out.push({ name: 'canary_success', ok: result.isError !== true, message: result.isError ? `tool ${canary.tool} returned isError` : `tool ${canary.tool} succeeded` });
+    out.push({
+      name: 'canary_success',
+      ok: result.isError !== true,
+      message: result.isError ? `tool ${canary.tool} returned isError` : `tool ${canary.tool} succeeded`,
+    });
   }
   if (canary.expectText !== undefined) {
     const text = (result.content ?? [])
-      .map((c) => (typeof c === 'object' && c !== null && (c as { type?: string }).type === 'text' ? String((c as { text?: unknown }).text ?? '') : ''))
+      .map((c) =>
+        typeof c === 'object' && c !== null && (c as { type?: string }).type === 'text'
+          ? String((c as { text?: unknown }).text ?? '')
+          : '',
+      )
       .join('\n');
     const ok = text.includes(canary.expectText);
-    out.push({ name: 'canary_text', ok, message: ok ? 'result text contains the expected text' : 'result text does not contain the expected text' });
+    out.push({
+      name: 'canary_text',
+      ok,
+      message: ok ? 'result text contains the expected text' : 'result text does not contain the expected text',
+    });
   }
   return out;
 }

@@ -83,7 +83,8 @@ function httpStatusOf(e: unknown): number | undefined {
   }
   const name = String(prop(e, 'name') ?? '');
   const code = prop(e, 'code');
-  if ((name === 'SseError' || name === 'StreamableHTTPError') && typeof code === 'number' && code >= 100 && code < 600) return code;
+  if ((name === 'SseError' || name === 'StreamableHTTPError') && typeof code === 'number' && code >= 100 && code < 600)
+    return code;
   const msg = String(prop(e, 'message') ?? '');
   const m = /\bHTTP (\d{3})\b|\((\d{3})\)|Non-200 status code \((\d{3})\)/.exec(msg);
   const s = m ? Number(m[1] ?? m[2] ?? m[3]) : undefined;
@@ -124,7 +125,11 @@ export function classifyError(input: ClassifyInput): FailureReason {
     if (isTlsCode(c)) return 'tls';
   }
 
-  if (codes.includes(-32022) || names.includes('UnsupportedProtocolVersionError') || messages.some((m) => /protocol version is not supported|unsupported protocol version/i.test(m))) {
+  if (
+    codes.includes(-32022) ||
+    names.includes('UnsupportedProtocolVersionError') ||
+    messages.some((m) => /protocol version is not supported|unsupported protocol version/i.test(m))
+  ) {
     return 'unsupported_version';
   }
 
@@ -149,13 +154,21 @@ export function classifyError(input: ClassifyInput): FailureReason {
   if (input.lastStatus >= 300 && input.lastStatus < 400) return 'http_status';
 
   if (
-    strCodes.some((c) => ['INVALID_RESULT', 'CLIENT_HTTP_UNEXPECTED_CONTENT', 'LIST_PAGINATION_EXCEEDED', 'UNSUPPORTED_RESULT_TYPE'].includes(c)) ||
+    strCodes.some((c) =>
+      [
+        'INVALID_RESULT',
+        'CLIENT_HTTP_UNEXPECTED_CONTENT',
+        'LIST_PAGINATION_EXCEEDED',
+        'UNSUPPORTED_RESULT_TYPE',
+      ].includes(c),
+    ) ||
     names.some((n) => n === 'ZodError' || n === 'SyntaxError' || n === '$ZodError')
   ) {
     return 'invalid_response';
   }
   // The server answered with a JSON-RPC error object.
-  if (codes.some((c) => typeof c === 'number' && c < 0 && c !== -32001) || names.includes('ProtocolError')) return 'protocol_error';
+  if (codes.some((c) => typeof c === 'number' && c < 0 && c !== -32001) || names.includes('ProtocolError'))
+    return 'protocol_error';
 
   if (strCodes.includes('CONNECTION_CLOSED') || strCodes.includes('NOT_CONNECTED')) {
     if (input.transport === 'stdio') return input.sawMalformedMessages ? 'invalid_response' : 'connect';

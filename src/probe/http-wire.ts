@@ -54,7 +54,9 @@ function readTlsFile(path: string | undefined, key: string): Buffer | undefined 
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new Error(`tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(`tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: err,
+    });
   }
 }
 
@@ -107,7 +109,6 @@ export interface ProbeWireOptions {
  */
 export function createProbeWire(target: TargetConfig, signal: AbortSignal, options: ProbeWireOptions = {}): ProbeWire {
   const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [], requestCount: 0 };
-  const tls = target.tls;
   const connectTimeout = Math.max(1, target.timeoutMs);
   const baseConnect = buildConnector(tlsConnectOptions(target.tls, connectTimeout));
   let first = true;
@@ -206,7 +207,15 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
     obs.requestCount++;
     if (obs.requests.length < MAX_RECORDED_REQUESTS) obs.requests.push({ method, status, ms: performance.now() - t0 });
     // Made first: it guards the body against an unhandled 'error' (the destroy below emits one).
-    const response = new WireResponse(href, status, res.headers as RawHeaders, res.body, limit, onTooLarge, res.statusText);
+    const response = new WireResponse(
+      href,
+      status,
+      res.headers as RawHeaders,
+      res.body,
+      limit,
+      onTooLarge,
+      res.statusText,
+    );
     if (status >= 400) obs.lastErrorHeaders = response.headers.toObject();
     const declared = Number(res.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {

@@ -5,7 +5,13 @@
  *
  * Built on `@modelcontextprotocol/client` (v2): the v1 package cannot speak 2026-07-28.
  */
-import { Client, StreamableHTTPClientTransport, SSEClientTransport, TRACEPARENT_META_KEY, TRACESTATE_META_KEY } from '@modelcontextprotocol/client';
+import {
+  Client,
+  StreamableHTTPClientTransport,
+  SSEClientTransport,
+  TRACEPARENT_META_KEY,
+  TRACESTATE_META_KEY,
+} from '@modelcontextprotocol/client';
 import type { Transport, CallToolResult } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { looksLikeJsonRpcLine } from './validate.js';
@@ -135,9 +141,11 @@ function tapStdoutNoise(stdio: StdioClientTransport, onNoise: () => void): void 
     let lineStart = '';
     out?.on('data', (chunk: Buffer) => {
       const text = chunk.toString('utf8');
-      for (let from = 0; ; ) {
+      for (let from = 0; ;) {
         const nl = text.indexOf('\n', from);
-        lineStart = (lineStart + text.slice(from, Math.min(from + 64, nl < 0 ? text.length : nl))).trimStart().slice(0, 16);
+        lineStart = (lineStart + text.slice(from, Math.min(from + 64, nl < 0 ? text.length : nl)))
+          .trimStart()
+          .slice(0, 16);
         if (nl < 0) break;
         if (!looksLikeJsonRpcLine(lineStart)) onNoise();
         lineStart = '';
@@ -148,7 +156,10 @@ function tapStdoutNoise(stdio: StdioClientTransport, onNoise: () => void): void 
 }
 
 /** Builds a client whose negotiation follows what the previous success taught. */
-export function createClient(memory: ProbeMemory, maxToolPages: number): { client: Client; connectOptions: { prior?: { kind: 'legacy' } } } {
+export function createClient(
+  memory: ProbeMemory,
+  maxToolPages: number,
+): { client: Client; connectOptions: { prior?: { kind: 'legacy' } } } {
   let versionNegotiation: { mode: 'auto' | 'legacy' | { pin: string } } = { mode: 'auto' };
   let prior: { kind: 'legacy' } | undefined;
   if (memory.era === 'legacy') {
@@ -181,7 +192,10 @@ export function describeServer(client: Client, kind: ResolvedTransport): ServerI
 }
 
 /** Lists every tool (all pages, bounded by the client's listMaxPages). */
-export async function listAllTools(client: Client, options: { timeout: number; signal: AbortSignal }): Promise<ToolSummary[]> {
+export async function listAllTools(
+  client: Client,
+  options: { timeout: number; signal: AbortSignal },
+): Promise<ToolSummary[]> {
   const result = await client.listTools(undefined, { ...options, cacheMode: 'bypass' } as never);
   return result.tools.map((t) => ({
     name: t.name,

@@ -34,7 +34,9 @@ function readSecret(cfg: OAuth2Config): string {
   try {
     return readFileSync(cfg.clientSecretFile, 'utf8').trim();
   } catch (err) {
-    const e = new Error(`oauth2.client_secret_file: cannot read ${cfg.clientSecretFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    const e = new Error(
+      `oauth2.client_secret_file: cannot read ${cfg.clientSecretFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+    );
     (e as Error & { code: string }).code = 'MCPWATCH_CONFIG';
     throw e;
   }
@@ -67,7 +69,11 @@ export async function getAccessToken(
   const now = opts.now ?? Date.now;
   const key = cacheKey(cfg);
   const cached = memory.oauth2Token;
-  if (cached && cached.key === key && (cached.expiresAtMs === undefined || cached.expiresAtMs - EXPIRY_SKEW_MS > now())) {
+  if (
+    cached &&
+    cached.key === key &&
+    (cached.expiresAtMs === undefined || cached.expiresAtMs - EXPIRY_SKEW_MS > now())
+  ) {
     return { accessToken: cached.accessToken, fromCache: true };
   }
   const secret = readSecret(cfg);
@@ -81,7 +87,11 @@ export async function getAccessToken(
   try {
     const res = await undiciFetch(cfg.tokenUrl, {
       method: 'POST',
-      headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      headers: {
+        authorization: `Basic ${basic}`,
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+      },
       body: form.toString(),
       signal: opts.signal,
       dispatcher: agent,
@@ -92,7 +102,9 @@ export async function getAccessToken(
   } catch (err) {
     if (opts.signal.aborted || err instanceof OAuthError) throw err;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new OAuthError(`oauth2 token endpoint unreachable: ${cause?.code ?? ''} ${cause?.message ?? (err as Error).message}`.trim());
+    throw new OAuthError(
+      `oauth2 token endpoint unreachable: ${cause?.code ?? ''} ${cause?.message ?? (err as Error).message}`.trim(),
+    );
   } finally {
     await agent.destroy().catch(() => {});
   }
@@ -106,7 +118,8 @@ export async function getAccessToken(
     const error = typeof body.error === 'string' ? `: ${body.error.slice(0, 64)}` : '';
     throw new OAuthError(`oauth2 token endpoint answered HTTP ${status}${error}`);
   }
-  if (typeof body.access_token !== 'string' || body.access_token === '') throw new OAuthError('oauth2 token endpoint answered without an access_token');
+  if (typeof body.access_token !== 'string' || body.access_token === '')
+    throw new OAuthError('oauth2 token endpoint answered without an access_token');
   const expiresIn = Number(body.expires_in);
   memory.oauth2Token = {
     key,
@@ -123,7 +136,8 @@ async function readBounded(body: ReadableStream<Uint8Array> | null): Promise<str
   let size = 0;
   for await (const chunk of body) {
     size += chunk.byteLength;
-    if (size > MAX_TOKEN_RESPONSE_BYTES) throw new OAuthError(`oauth2 token response exceeded ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
+    if (size > MAX_TOKEN_RESPONSE_BYTES)
+      throw new OAuthError(`oauth2 token response exceeded ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

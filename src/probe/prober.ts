@@ -12,14 +12,39 @@ import type { TargetConfig } from '../config/schema.js';
 import { classifyError, errorChain } from './classify.js';
 import { checkCanary, checkExpectations, ProbeAssertionError } from './checks.js';
 import { createProbeWire, type ProbeWire } from './http-wire.js';
-import { callTool, createClient, createTransport, describeServer, endSession, injectTraceContext, listAllTools, sessionIdOf, type McpConnection } from './mcp-client.js';
+import {
+  callTool,
+  createClient,
+  createTransport,
+  describeServer,
+  endSession,
+  injectTraceContext,
+  listAllTools,
+  sessionIdOf,
+  type McpConnection,
+} from './mcp-client.js';
 import { mergeSecrets, redact, safeUrl, targetSecrets } from './redact.js';
 import { hashToolList } from './tool-hash.js';
 import { assertUniqueToolNames } from './validate.js';
 import { currentClientSecret, dropToken, getAccessToken } from './oauth.js';
 import { checkAuthChallenge } from './auth-challenge.js';
-import { NOOP_TRACE_HOOKS, type OperationTrace, type ProbeTrace, type ProbeTraceStart, type TraceHooks } from './trace-hooks.js';
-import type { FailureReason, OperationRecord, Phase, ProbeMemory, ProbeResult, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
+import {
+  NOOP_TRACE_HOOKS,
+  type OperationTrace,
+  type ProbeTrace,
+  type ProbeTraceStart,
+  type TraceHooks,
+} from './trace-hooks.js';
+import type {
+  FailureReason,
+  OperationRecord,
+  Phase,
+  ProbeMemory,
+  ProbeResult,
+  ResolvedTransport,
+  ServerIdentity,
+  ToolSummary,
+} from './types.js';
 
 /** How long ending the session and closing the transport may take, on top of the timeout. */
 export const CLOSE_DEADLINE_MS = 1500;
@@ -55,7 +80,9 @@ export function resolveHeaders(target: TargetConfig): { headers: Record<string, 
       try {
         credentials = readFileSync(a.credentialsFile, 'utf8').trim();
       } catch (err) {
-        const e = new Error(`authorization.credentials_file: cannot read ${a.credentialsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        const e = new Error(
+          `authorization.credentials_file: cannot read ${a.credentialsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
         (e as Error & { code: string }).code = 'MCPWATCH_CONFIG';
         throw e;
       }
@@ -100,9 +127,15 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
   const signal = deadline.signal;
 
   const kinds: ResolvedTransport[] =
-    target.transport === 'auto' ? (memory.transport ? [memory.transport] : ['streamable-http', 'sse']) : [target.transport];
+    target.transport === 'auto'
+      ? memory.transport
+        ? [memory.transport]
+        : ['streamable-http', 'sse']
+      : [target.transport];
 
-  say(`probe ${target.name}: ${target.transport === 'stdio' ? `stdio ${target.command}` : safeUrl(target.url ?? '')} (timeout ${target.timeoutMs}ms)`);
+  say(
+    `probe ${target.name}: ${target.transport === 'stdio' ? `stdio ${target.command}` : safeUrl(target.url ?? '')} (timeout ${target.timeoutMs}ms)`,
+  );
   try {
     let headers: Record<string, string> = {};
     try {
@@ -147,7 +180,11 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
         break;
       }
       // transport: auto falls back to legacy SSE when the Streamable HTTP endpoint refuses the POST.
-      const fallBack = !isLastTry && attempt.reason === 'http_status' && [400, 404, 405].includes(attempt.httpStatus) && !signal.aborted;
+      const fallBack =
+        !isLastTry &&
+        attempt.reason === 'http_status' &&
+        [400, 404, 405].includes(attempt.httpStatus) &&
+        !signal.aborted;
       if (fallBack) {
         say(`streamable-http answered HTTP ${attempt.httpStatus}; trying legacy sse`);
         continue;
@@ -169,7 +206,11 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     options.signal?.removeEventListener('abort', onOuterAbort);
     result.durationSeconds = (performance.now() - t0) / 1000;
     if (result.message) result.message = redact(result.message, secrets).slice(0, MAX_MESSAGE_LENGTH);
-    say(result.success ? `success in ${(result.durationSeconds * 1000).toFixed(1)}ms` : `failure: ${result.reason}: ${result.message}`);
+    say(
+      result.success
+        ? `success in ${(result.durationSeconds * 1000).toFixed(1)}ms`
+        : `failure: ${result.reason}: ${result.message}`,
+    );
     if (trace.traceId) result.traceId = trace.traceId;
     trace.end(result);
   }
@@ -178,7 +219,10 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
 
 /** Starts the probe's trace; a tracer that throws is replaced by none (tracing never fails a probe). */
 function startTrace(tracer: TraceHooks | undefined, target: TargetConfig): ProbeTrace {
-  const start: ProbeTraceStart = { target: target.name, networkTransport: target.transport === 'stdio' ? 'pipe' : 'tcp' };
+  const start: ProbeTraceStart = {
+    target: target.name,
+    networkTransport: target.transport === 'stdio' ? 'pipe' : 'tcp',
+  };
   if (target.transport !== 'stdio' && target.url) {
     try {
       // Host and port only: the URL's path, query and userinfo may hold secrets.
@@ -212,7 +256,12 @@ async function oauthHeader(
   target: TargetConfig,
   memory: ProbeMemory,
   signal: AbortSignal,
-): Promise<{ header?: string; fromCache?: boolean; secrets: string[]; error?: { reason: FailureReason; message: string } }> {
+): Promise<{
+  header?: string;
+  fromCache?: boolean;
+  secrets: string[];
+  error?: { reason: FailureReason; message: string };
+}> {
   const cfg = target.oauth2 as NonNullable<TargetConfig['oauth2']>;
   const secrets = [currentClientSecret(cfg)].filter((s) => s.length > 0);
   try {
@@ -222,7 +271,13 @@ async function oauthHeader(
   } catch (err) {
     const code = (err as { code?: string }).code;
     const reason: FailureReason = signal.aborted ? 'timeout' : code === 'MCPWATCH_AUTH' ? 'auth' : 'internal';
-    return { secrets, error: { reason, message: signal.aborted ? 'oauth2: token endpoint did not answer before the deadline' : (err as Error).message } };
+    return {
+      secrets,
+      error: {
+        reason,
+        message: signal.aborted ? 'oauth2: token endpoint did not answer before the deadline' : (err as Error).message,
+      },
+    };
   }
 }
 
@@ -330,7 +385,9 @@ async function attemptProbe(
     const reqOpts = { timeout: target.timeoutMs, signal };
     currentOp = trace.startOperation(memory.era === 'modern' ? 'server/discover' : 'initialize');
     let t = performance.now();
-    say(`${kind}: handshake (${memory.era === 'legacy' ? 'initialize' : memory.era === 'modern' ? 'server/discover' : 'negotiating era'})`);
+    say(
+      `${kind}: handshake (${memory.era === 'legacy' ? 'initialize' : memory.era === 'modern' ? 'server/discover' : 'negotiating era'})`,
+    );
     try {
       await race(client.connect(conn.transport, { ...reqOpts, ...connectOptions } as never));
     } finally {
@@ -350,7 +407,10 @@ async function attemptProbe(
     const server = describeServer(client, kind);
     attempt.server = server;
     if (kind === 'stdio') conn.pid = (conn.transport as { pid?: number | null }).pid ?? undefined;
-    finishOp({ method: server.era === 'modern' ? 'server/discover' : 'initialize', durationSeconds: attempt.phases.handshake ?? 0 });
+    finishOp({
+      method: server.era === 'modern' ? 'server/discover' : 'initialize',
+      durationSeconds: attempt.phases.handshake ?? 0,
+    });
     say(`handshake ok: ${server.name} ${server.version}, protocol ${server.protocolVersion} (${server.era})`);
 
     phase = 'tools_list';
@@ -365,12 +425,25 @@ async function attemptProbe(
     assertUniqueToolNames(tools);
     attempt.tools = tools;
     finishOp({ method: 'tools/list', durationSeconds: attempt.phases.tools_list });
-    say(`tools/list ok: ${tools.length} tools${tools.length > 0 ? `: ${tools.slice(0, 20).map((x) => x.name).join(', ')}${tools.length > 20 ? ', …' : ''}` : ''}`);
+    say(
+      `tools/list ok: ${tools.length} tools${
+        tools.length > 0
+          ? `: ${tools
+              .slice(0, 20)
+              .map((x) => x.name)
+              .join(', ')}${tools.length > 20 ? ', …' : ''}`
+          : ''
+      }`,
+    );
 
     attempt.checks.push(...checkExpectations(target.expect, server, tools));
     if (target.expect?.authChallenge) {
       // Expected a wall and got in without credentials: someone opened the server.
-      attempt.checks.push({ name: 'auth_challenge', ok: false, message: 'the server answered without asking for credentials' });
+      attempt.checks.push({
+        name: 'auth_challenge',
+        ok: false,
+        message: 'the server answered without asking for credentials',
+      });
     }
     const failedExpect = attempt.checks.find((c) => !c.ok);
     if (failedExpect) throw new ProbeAssertionError(`expect.${failedExpect.name}: ${failedExpect.message}`);
@@ -385,7 +458,12 @@ async function attemptProbe(
         callResult = await race(callTool(client, canary.tool, canary.arguments, reqOpts));
       } catch (err) {
         attempt.phases.tool_call = (performance.now() - t) / 1000;
-        finishOp({ method: 'tools/call', toolName: canary.tool, durationSeconds: attempt.phases.tool_call, errorType: jsonRpcCode(err) ?? 'error' });
+        finishOp({
+          method: 'tools/call',
+          toolName: canary.tool,
+          durationSeconds: attempt.phases.tool_call,
+          errorType: jsonRpcCode(err) ?? 'error',
+        });
         throw err;
       }
       attempt.phases.tool_call = (performance.now() - t) / 1000;
@@ -418,16 +496,26 @@ async function attemptProbe(
     attempt.message = describeFailure(err, phase, obs?.lastStatus ?? 0, stderr);
     if (malformed > 0) attempt.message += ` [${malformed} unparsable or unexpected messages from the server]`;
     const ce = obs?.connectError;
-    if (ce && !attempt.message.includes(ce.message)) attempt.message += ` [${obs?.connectErrorPhase ?? 'connect'}: ${ce.code ?? ''} ${ce.message}]`;
+    if (ce && !attempt.message.includes(ce.message))
+      attempt.message += ` [${obs?.connectErrorPhase ?? 'connect'}: ${ce.code ?? ''} ${ce.message}]`;
     if (phase !== 'tool_call' && phase !== 'setup') {
-      const method = phase === 'handshake' ? (memory.era === 'modern' ? 'server/discover' : 'initialize') : 'tools/list';
+      const method =
+        phase === 'handshake' ? (memory.era === 'modern' ? 'server/discover' : 'initialize') : 'tools/list';
       if (!attempt.operations.some((o) => o.method === method)) {
-        finishOp({ method, durationSeconds: attempt.phases[phase] ?? 0, errorType: jsonRpcCode(err) ?? attempt.reason });
+        finishOp({
+          method,
+          durationSeconds: attempt.phases[phase] ?? 0,
+          errorType: jsonRpcCode(err) ?? attempt.reason,
+        });
       }
     }
     say(`${phase} failed: ${attempt.reason}`);
     if (attempt.reason === 'auth' && target.expect?.authChallenge && wire && obs?.lastStatus === 401) {
-      const check = await checkAuthChallenge(obs.lastErrorHeaders?.['www-authenticate'], target.url ?? '', wire.fetch as never);
+      const check = await checkAuthChallenge(
+        obs.lastErrorHeaders?.['www-authenticate'],
+        target.url ?? '',
+        wire.fetch as never,
+      );
       // The endpoint's 401 is the status to report, not the metadata document's.
       obs.lastStatus = 401;
       attempt.checks.push(check);
@@ -456,7 +544,9 @@ async function attemptProbe(
       attempt.httpStatus = obs.lastStatus;
       attempt.certExpirySeconds = obs.certExpirySeconds;
       const more = obs.requestCount - obs.requests.length;
-      say(`http: ${obs.requests.map((r) => `${r.method} ${r.status}`).join(', ') || 'no answer'}${more > 0 ? ` and ${more} more` : ''}`);
+      say(
+        `http: ${obs.requests.map((r) => `${r.method} ${r.status}`).join(', ') || 'no answer'}${more > 0 ? ` and ${more} more` : ''}`,
+      );
     }
   }
   return attempt;
@@ -497,7 +587,7 @@ async function closeWithDeadline(conn: McpConnection, say: (line: string) => voi
   const deadline = new Promise<'late'>((resolve) => {
     timer = setTimeout(() => resolve('late'), CLOSE_DEADLINE_MS);
   });
-  const pid = conn.pid ?? ((conn.transport as { pid?: number | null }).pid ?? undefined);
+  const pid = conn.pid ?? (conn.transport as { pid?: number | null }).pid ?? undefined;
   // A probe need not wait the SDK's 2 s + 2 s for a child to leave after stdin closes: SIGTERM
   // soon, SIGKILL if it ignores that (test/hostile "stdio ignores SIGTERM").
   const escalation: NodeJS.Timeout[] = [];

@@ -30,7 +30,12 @@ export function safeUrl(raw: string): string {
 }
 
 /** The secret strings of a target (values only; the caller adds credentials read from files). */
-export function targetSecrets(t: { url?: string; headers: Record<string, string>; authorization?: { credentials?: string }; env?: Record<string, string> }): string[] {
+export function targetSecrets(t: {
+  url?: string;
+  headers: Record<string, string>;
+  authorization?: { credentials?: string };
+  env?: Record<string, string>;
+}): string[] {
   const out: string[] = [];
   for (const v of Object.values(t.headers)) {
     out.push(v);

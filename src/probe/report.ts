@@ -17,13 +17,17 @@ export function formatReport(r: ProbeResult, opts: { withLog?: boolean } = {}): 
   lines.push(`Duration:  ${ms(r.durationSeconds)}`);
   if (r.server) {
     lines.push(`Server:    ${r.server.name} ${r.server.version}`);
-    lines.push(`Protocol:  ${r.server.protocolVersion} (${r.server.era === 'modern' ? 'stateless, server/discover' : 'initialize handshake'})`);
+    lines.push(
+      `Protocol:  ${r.server.protocolVersion} (${r.server.era === 'modern' ? 'stateless, server/discover' : 'initialize handshake'})`,
+    );
     lines.push(`Transport: ${r.server.transport}`);
   }
   if (r.httpStatus) lines.push(`HTTP:      last status ${r.httpStatus}`);
-  if (r.tlsCertExpirySeconds) lines.push(`TLS:       certificate expires ${new Date(r.tlsCertExpirySeconds * 1000).toISOString()}`);
+  if (r.tlsCertExpirySeconds)
+    lines.push(`TLS:       certificate expires ${new Date(r.tlsCertExpirySeconds * 1000).toISOString()}`);
   lines.push('Phases:');
-  for (const p of PHASES) if (r.phases[p] !== undefined) lines.push(`  ${p.padEnd(11)} ${ms(r.phases[p]).padStart(10)}`);
+  for (const p of PHASES)
+    if (r.phases[p] !== undefined) lines.push(`  ${p.padEnd(11)} ${ms(r.phases[p]).padStart(10)}`);
   if (r.tools) {
     lines.push(`Tools:     ${r.tools.length}${r.toolListHash ? ` (hash ${r.toolListHash})` : ''}`);
     for (const t of r.tools.slice(0, 50)) lines.push(`  - ${t.name}`);
@@ -31,7 +35,9 @@ export function formatReport(r: ProbeResult, opts: { withLog?: boolean } = {}): 
   }
   if (r.toolListChange) {
     const c = r.toolListChange;
-    lines.push(`Tool list changed: added [${c.added.join(', ')}] removed [${c.removed.join(', ')}] changed [${c.changed.join(', ')}]`);
+    lines.push(
+      `Tool list changed: added [${c.added.join(', ')}] removed [${c.removed.join(', ')}] changed [${c.changed.join(', ')}]`,
+    );
   }
   if (r.checks.length > 0) {
     lines.push('Checks:');

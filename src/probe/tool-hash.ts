@@ -25,7 +25,10 @@ function toolKey(t: ToolSummary): string {
 /** 16 hex characters of SHA-256 over the canonical, name-sorted tool list. */
 export function hashToolList(tools: readonly ToolSummary[]): string {
   const sorted = [...tools].map(toolKey).sort();
-  return createHash('sha256').update(`[${sorted.join(',')}]`).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(`[${sorted.join(',')}]`)
+    .digest('hex')
+    .slice(0, 16);
 }
 
 /** What changed from `before` to `after`, by tool name (sorted). */
@@ -41,10 +44,6 @@ export function diffToolLists(before: readonly ToolSummary[], after: readonly To
 
 /** One line: `+added -removed ~changed`. */
 export function describeDiff(d: ToolListDiff): string {
-  const parts = [
-    ...d.added.map((n) => `+${n}`),
-    ...d.removed.map((n) => `-${n}`),
-    ...d.changed.map((n) => `~${n}`),
-  ];
+  const parts = [...d.added.map((n) => `+${n}`), ...d.removed.map((n) => `-${n}`), ...d.changed.map((n) => `~${n}`)];
   return parts.length === 0 ? 'no change' : parts.join(' ');
 }

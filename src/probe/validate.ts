@@ -30,7 +30,9 @@ export function assertUniqueToolNames(tools: readonly ToolSummary[]): void {
   const dup = duplicateToolNames(tools);
   if (dup.length > 0) {
     const shown = dup.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 64)));
-    throw new InvalidResponseError(`tools/list: duplicate tool names: ${shown.join(', ')}${dup.length > 5 ? ', …' : ''}`);
+    throw new InvalidResponseError(
+      `tools/list: duplicate tool names: ${shown.join(', ')}${dup.length > 5 ? ', …' : ''}`,
+    );
   }
 }
 

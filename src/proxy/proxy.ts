@@ -20,8 +20,17 @@ import { TrafficObserver, type ProxySink } from './observer.js';
 import { tlsConnectOptions } from '../probe/http-wire.js';
 
 const HOP_BY_HOP = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authorization', 'proxy-authenticate', 'expect', 'http2-settings',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'expect',
+  'http2-settings',
 ]);
 
 export interface ProxyOptions {
@@ -97,7 +106,10 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
     bodyTimeout: 0,
     connect: tlsConnectOptions(target.tls, 5000),
   });
-  const observer = new TrafficObserver(opts.sink, { maxPending: cfg.maxPendingRequests, idleTimeoutMs: cfg.idleTimeoutMs });
+  const observer = new TrafficObserver(opts.sink, {
+    maxPending: cfg.maxPendingRequests,
+    idleTimeoutMs: cfg.idleTimeoutMs,
+  });
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const t0 = performance.now();
@@ -216,7 +228,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
                 if (!hasSession || !complete || isJson || missed) observer.drop(k);
                 else observer.detach(k);
               }
-              if (bodyMethod !== undefined && keys.length === 0 && !hasSession) observer.operation(bodyMethod, status >= 400 ? `http_${status}` : '', t0);
+              if (bodyMethod !== undefined && keys.length === 0 && !hasSession)
+                observer.operation(bodyMethod, status >= 400 ? `http_${status}` : '', t0);
               if (isGetStream && sid !== undefined) observer.stream(session, -1);
               if (legacyKey !== undefined) observer.endSession(legacyKey); // the legacy session lives as long as its stream
             };
@@ -244,7 +257,8 @@ export async function startProxy(opts: ProxyOptions): Promise<RunningProxy> {
           (err: Error & { code?: string }) => {
             done = true;
             for (const k of keys) observer.fail(k, 'http_502');
-            if (bodyMethod !== undefined && keys.length === 0 && !hasSession) observer.operation(bodyMethod, 'http_502', t0);
+            if (bodyMethod !== undefined && keys.length === 0 && !hasSession)
+              observer.operation(bodyMethod, 'http_502', t0);
             if (controller.signal.aborted) return; // the agent went away first
             logger.warn('proxy: upstream unavailable', { target: target.name, code: err.code ?? err.name });
             if (!res.headersSent) {

@@ -15,7 +15,11 @@ export interface SseReader {
  * Creates a reader. An event whose data grows past `maxEventBytes` is skipped (reported through
  * `onOversize` once) and reading resumes at the next event.
  */
-export function createSseReader(onEvent: (type: string, data: string) => void, maxEventBytes: number, onOversize: () => void): SseReader {
+export function createSseReader(
+  onEvent: (type: string, data: string) => void,
+  maxEventBytes: number,
+  onOversize: () => void,
+): SseReader {
   const decoder = new StringDecoder('utf8'); // a character split across chunks stays whole
   let partial = ''; // an incomplete line carried over between chunks
   let data: string[] = [];

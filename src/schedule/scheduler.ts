@@ -159,7 +159,9 @@ export class Scheduler {
   }
 
   /** Applies a target list: starts new targets, stops removed ones, restarts changed ones. */
-  async setTargets(targets: readonly TargetConfig[]): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+  async setTargets(
+    targets: readonly TargetConfig[],
+  ): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
     const next = new Map(targets.map((t) => [t.name, t]));
     const added: string[] = [];
     const removed: string[] = [];

@@ -15,10 +15,14 @@ import type { GaugeMapping, HistogramMapping, HistogramSeries, InternalMapping }
 export const DEFAULT_MAPPING: Required<InternalMapping> = {
   sessionsActive: { metric: 'mcp_server_sessions_active', match: {}, sum: true },
   toolCallsActive: { metric: 'mcp_server_tool_calls_active', match: {}, sum: true },
-  operationDuration: { metric: 'mcp_server_operation_duration_seconds', match: {}, methodLabel: 'mcp_method_name', errorLabel: 'error_type' },
+  operationDuration: {
+    metric: 'mcp_server_operation_duration_seconds',
+    match: {},
+    methodLabel: 'mcp_method_name',
+    errorLabel: 'error_type',
+  },
   sessionDuration: { metric: 'mcp_server_session_duration_seconds', match: {} },
 };
-
 
 /** Server-provided label values are bounded in length and character set (cardinality, odd bytes). */
 
@@ -49,7 +53,10 @@ export function mapHistogram(parsed: ParsedExposition, m: HistogramMapping): His
   const bucketName = `${base}_bucket`;
   const sumName = `${base}_sum`;
   const countName = `${base}_count`;
-  const groups = new Map<string, { labels: Record<string, string>; buckets: Map<number, number>; sum: number; count: number }>();
+  const groups = new Map<
+    string,
+    { labels: Record<string, string>; buckets: Map<number, number>; sum: number; count: number }
+  >();
   const group = (s: Sample) => {
     const labels: Record<string, string> = {};
     if (m.methodLabel !== undefined) labels.mcp_method_name = boundLabel(s.labels[m.methodLabel]) || 'unknown';
@@ -85,7 +92,12 @@ export function mapHistogram(parsed: ParsedExposition, m: HistogramMapping): His
 export function mapExposition(
   parsed: ParsedExposition,
   mapping: InternalMapping = {},
-): { sessionsActive?: number; toolCallsActive?: number; operationDuration?: HistogramSeries[]; sessionDuration?: HistogramSeries[] } {
+): {
+  sessionsActive?: number;
+  toolCallsActive?: number;
+  operationDuration?: HistogramSeries[];
+  sessionDuration?: HistogramSeries[];
+} {
   const m: Required<InternalMapping> = {
     sessionsActive: mapping.sessionsActive ?? DEFAULT_MAPPING.sessionsActive,
     toolCallsActive: mapping.toolCallsActive ?? DEFAULT_MAPPING.toolCallsActive,
@@ -95,7 +107,11 @@ export function mapExposition(
   return {
     sessionsActive: mapGauge(parsed, m.sessionsActive),
     toolCallsActive: mapGauge(parsed, m.toolCallsActive),
-    operationDuration: mapHistogram(parsed, { ...m.operationDuration, methodLabel: m.operationDuration.methodLabel ?? 'mcp_method_name', errorLabel: m.operationDuration.errorLabel ?? 'error_type' }),
+    operationDuration: mapHistogram(parsed, {
+      ...m.operationDuration,
+      methodLabel: m.operationDuration.methodLabel ?? 'mcp_method_name',
+      errorLabel: m.operationDuration.errorLabel ?? 'error_type',
+    }),
     sessionDuration: mapHistogram(parsed, { metric: m.sessionDuration.metric, match: m.sessionDuration.match }),
   };
 }

@@ -148,10 +148,12 @@ function parseSampleLine(line: string, lineNo: number): Sample {
   const rest = line.slice(i).trim();
   const hash = rest.indexOf(' # ');
   const fields = (hash >= 0 ? rest.slice(0, hash) : rest).split(/[ \t]+/);
-  if (fields.length < 1 || fields.length > 2) throw new ExpositionParseError(lineNo, 'expected a value and an optional timestamp');
+  if (fields.length < 1 || fields.length > 2)
+    throw new ExpositionParseError(lineNo, 'expected a value and an optional timestamp');
   const value = parseValue(fields[0] ?? '');
   if (value === undefined) throw new ExpositionParseError(lineNo, 'invalid sample value');
-  if (fields.length === 2 && parseValue(fields[1] ?? '') === undefined) throw new ExpositionParseError(lineNo, 'invalid timestamp');
+  if (fields.length === 2 && parseValue(fields[1] ?? '') === undefined)
+    throw new ExpositionParseError(lineNo, 'invalid timestamp');
   return { name, labels, value };
 }
 

@@ -33,10 +33,15 @@ export function createScrapeAgent(target: TargetConfig, timeoutMs: number): Agen
 export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: AbortSignal): Promise<ScrapeResult> {
   const t0 = performance.now();
   const internal = target.internal;
-  const done = (r: Omit<ScrapeResult, 'target' | 'durationSeconds'>): ScrapeResult => ({ target: target.name, durationSeconds: (performance.now() - t0) / 1000, ...r });
+  const done = (r: Omit<ScrapeResult, 'target' | 'durationSeconds'>): ScrapeResult => ({
+    target: target.name,
+    durationSeconds: (performance.now() - t0) / 1000,
+    ...r,
+  });
   // Secrets of the target, plus a credentials_file token once read (resolveHeaders below).
   let secrets = targetSecrets(target);
-  const fail = (reason: ScrapeFailure, message: string) => done({ success: false, reason, message: redact(message, secrets) });
+  const fail = (reason: ScrapeFailure, message: string) =>
+    done({ success: false, reason, message: redact(message, secrets) });
   if (!internal?.metricsUrl) return fail('config', 'no metrics_url');
   const timeout = AbortSignal.timeout(internal.timeoutMs);
   const aborted = signal ? AbortSignal.any([signal, timeout]) : timeout;
@@ -45,7 +50,12 @@ export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: Ab
     const resolved = resolveHeaders(target);
     const headers = resolved.headers;
     secrets = resolved.secrets;
-    const res = await request(internal.metricsUrl, { method: 'GET', headers: { accept: ACCEPT, ...headers }, dispatcher: agent, signal: aborted });
+    const res = await request(internal.metricsUrl, {
+      method: 'GET',
+      headers: { accept: ACCEPT, ...headers },
+      dispatcher: agent,
+      signal: aborted,
+    });
     res.body.on('error', () => {}); // destroying an unread body emits an abort error: expected here
     if (res.statusCode < 200 || res.statusCode > 299) {
       await res.body.dump().catch(() => {});
@@ -70,7 +80,8 @@ export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: Ab
     }
     text = Buffer.concat(chunks).toString('utf8');
   } catch (err) {
-    if (err instanceof TooLargeError) return fail('too_large', `body exceeds max_response_bytes ${internal.maxResponseBytes}`);
+    if (err instanceof TooLargeError)
+      return fail('too_large', `body exceeds max_response_bytes ${internal.maxResponseBytes}`);
     if (timeout.aborted) return fail('timeout', `no complete answer within ${internal.timeoutMs}ms`);
     const code = errorChain(err)
       .map((e) => (e as { code?: unknown } | undefined)?.code)

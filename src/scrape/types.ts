@@ -4,7 +4,8 @@
  */
 
 /** Why a scrape failed; a closed set, logged (not a label). */
-export type ScrapeFailure = 'connect' | 'timeout' | 'http_status' | 'too_large' | 'parse' | 'too_many_series' | 'config';
+export type ScrapeFailure =
+  'connect' | 'timeout' | 'http_status' | 'too_large' | 'parse' | 'too_many_series' | 'config';
 
 /** One histogram series as the server exposed it: cumulative buckets, sum and count. */
 export interface HistogramSeries {

@@ -49,7 +49,11 @@ export function createApp(deps: AppDeps): express.Express {
       res.end();
     } catch (err) {
       if (res.headersSent) res.destroy(err as Error);
-      else res.status(500).type('text/plain').send(`error collecting metrics: ${(err as Error).message}\n`);
+      else
+        res
+          .status(500)
+          .type('text/plain')
+          .send(`error collecting metrics: ${(err as Error).message}\n`);
     }
   });
 
@@ -62,7 +66,10 @@ export function createApp(deps: AppDeps): express.Express {
     // Names only, never URLs: a /probe request cannot make mcpwatch reach an arbitrary host.
     const target = deps.getConfig().targets.find((t) => t.name === name);
     if (!target) {
-      res.status(404).type('text/plain').send(`unknown target ${JSON.stringify(name.slice(0, 64))}: /probe only probes configured targets\n`);
+      res
+        .status(404)
+        .type('text/plain')
+        .send(`unknown target ${JSON.stringify(name.slice(0, 64))}: /probe only probes configured targets\n`);
       return;
     }
     const result = await deps.probeNow(target);
@@ -92,7 +99,10 @@ export function createApp(deps: AppDeps): express.Express {
       return;
     }
     const r = await deps.reload();
-    res.status(r.ok ? 200 : 500).type('text/plain').send(`${r.message}\n`);
+    res
+      .status(r.ok ? 200 : 500)
+      .type('text/plain')
+      .send(`${r.message}\n`);
   };
   app.post('/-/reload', reload);
   app.put('/-/reload', reload);
@@ -101,7 +111,9 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(targetsJson(deps.getConfig(), deps.history));
   });
   app.get('/', (_req, res) => {
-    res.type('html').send(renderStatusPage(deps.getConfig(), deps.history, { version: deps.version, nowMs: Date.now() }));
+    res
+      .type('html')
+      .send(renderStatusPage(deps.getConfig(), deps.history, { version: deps.version, nowMs: Date.now() }));
   });
 
   app.use((_req, res) => {

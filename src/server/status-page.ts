@@ -13,7 +13,10 @@ import type { History, HistoryEntry } from './history.js';
 
 /** HTML-escapes text (element content and quoted attribute values alike). */
 export function escapeHtml(s: unknown): string {
-  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return String(s ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** One target as `/api/v1/targets` returns it and the page renders it. */
@@ -69,12 +72,30 @@ export function targetsJson(config: Config, history: History): { targets: Target
         durationSeconds: last?.durationSeconds,
         phases: last?.phases as Record<string, number> | undefined,
         checks: last?.checks.map((c) => ({ name: c.name, ok: c.ok, message: c.message })),
-        server: last?.server && { name: last.server.name, version: last.server.version, protocolVersion: last.server.protocolVersion, transport: last.server.transport },
+        server: last?.server && {
+          name: last.server.name,
+          version: last.server.version,
+          protocolVersion: last.server.protocolVersion,
+          transport: last.server.transport,
+        },
         tools: last?.tools?.length,
         toolListHash: last?.toolListHash,
-        history: entries.map((e) => ({ at: iso(e), success: e.success, reason: e.reason, durationSeconds: e.durationSeconds })),
-        recentFailures: entries.filter((e) => !e.success).slice(-5).reverse().map((e) => ({ at: iso(e), reason: e.reason, message: e.message })),
-        toolListChanges: entries.filter((e) => e.toolListChange).slice(-5).reverse().map((e) => ({ at: iso(e), ...(e.toolListChange as NonNullable<HistoryEntry['toolListChange']>) })),
+        history: entries.map((e) => ({
+          at: iso(e),
+          success: e.success,
+          reason: e.reason,
+          durationSeconds: e.durationSeconds,
+        })),
+        recentFailures: entries
+          .filter((e) => !e.success)
+          .slice(-5)
+          .reverse()
+          .map((e) => ({ at: iso(e), reason: e.reason, message: e.message })),
+        toolListChanges: entries
+          .filter((e) => e.toolListChange)
+          .slice(-5)
+          .reverse()
+          .map((e) => ({ at: iso(e), ...(e.toolListChange as NonNullable<HistoryEntry['toolListChange']>) })),
       };
     }),
   };
@@ -122,7 +143,10 @@ export function phaseBar(phases: Record<string, number> | undefined): string {
     })
     .join('');
   const legend = present
-    .map((p) => `<span class="lg"><i style="background:${PHASE_COLORS[p]}"></i>${p.replace('_', ' ')} <b>${formatMs(phases[p] ?? 0)}</b></span>`)
+    .map(
+      (p) =>
+        `<span class="lg"><i style="background:${PHASE_COLORS[p]}"></i>${p.replace('_', ' ')} <b>${formatMs(phases[p] ?? 0)}</b></span>`,
+    )
     .join('');
   return `<div class="phasebar" role="img" aria-label="phase durations of the last probe">${segments}</div><div class="legend">${legend}</div>`;
 }
@@ -133,7 +157,8 @@ export function phaseBar(phases: Record<string, number> | undefined): string {
  * a visible minimum height: a refused connection takes a millisecond). Each bar has a tooltip.
  */
 export function sparkline(history: TargetStatus['history'], width = 240, height = 40): string {
-  if (history.length === 0) return `<svg class="spark" width="${width}" height="${height}" role="img" aria-label="no probes yet"></svg>`;
+  if (history.length === 0)
+    return `<svg class="spark" width="${width}" height="${height}" role="img" aria-label="no probes yet"></svg>`;
   const max = Math.max(...history.map((h) => h.durationSeconds), 0.000_001);
   const slots = Math.max(history.length, 30);
   const slot = width / slots;
@@ -155,7 +180,9 @@ export function sparkline(history: TargetStatus['history'], width = 240, height 
  * Folds runs of the same failure (reason and message) into one line with a count, newest first:
  * a target down for a minute should not print the same line five times.
  */
-export function groupFailures(failures: TargetStatus['recentFailures']): Array<TargetStatus['recentFailures'][number] & { count: number }> {
+export function groupFailures(
+  failures: TargetStatus['recentFailures'],
+): Array<TargetStatus['recentFailures'][number] & { count: number }> {
   const out: Array<TargetStatus['recentFailures'][number] & { count: number }> = [];
   for (const f of failures) {
     const prev = out[out.length - 1];
@@ -172,7 +199,12 @@ function renderCard(t: TargetStatus, nowMs: number): string {
   const durations = t.history.map((h) => h.durationSeconds).sort((a, b) => a - b);
   const median = durations.length > 0 ? durations[Math.floor((durations.length - 1) / 2)] : undefined;
   const max = durations.length > 0 ? durations[durations.length - 1] : undefined;
-  const schedule = t.intervalSeconds !== undefined ? `every ${t.intervalSeconds}s` : t.schedule ? `cron ${escapeHtml(t.schedule)}` : '';
+  const schedule =
+    t.intervalSeconds !== undefined
+      ? `every ${t.intervalSeconds}s`
+      : t.schedule
+        ? `cron ${escapeHtml(t.schedule)}`
+        : '';
   const server = t.server
     ? `<span class="srv" title="server name as reported by the server">${escapeHtml(t.server.name)}</span> <span class="mut">${escapeHtml(t.server.version)}</span>`
     : '<span class="mut">no handshake yet</span>';
@@ -194,7 +226,10 @@ function renderCard(t: TargetStatus, nowMs: number): string {
       : '';
   // A failed check already quoted by the reason message is not repeated.
   const failedChecks = (t.checks ?? []).filter((c) => !c.ok && !(t.message ?? '').includes(c.message));
-  const checks = failedChecks.length > 0 ? `<ul class="checks">${failedChecks.map((c) => `<li>✗ <b>${escapeHtml(c.name)}</b> ${escapeHtml(c.message)}</li>`).join('')}</ul>` : '';
+  const checks =
+    failedChecks.length > 0
+      ? `<ul class="checks">${failedChecks.map((c) => `<li>✗ <b>${escapeHtml(c.name)}</b> ${escapeHtml(c.message)}</li>`).join('')}</ul>`
+      : '';
   const failures = groupFailures(t.recentFailures)
     .slice(0, 3)
     .map(
@@ -202,7 +237,8 @@ function renderCard(t: TargetStatus, nowMs: number): string {
         `<li><time datetime="${escapeHtml(g.at)}" title="${escapeHtml(g.at)}">${formatAgo(Date.parse(g.at), nowMs)}</time> ${g.count > 1 ? `<span class="cnt">${g.count}×</span> ` : ''}<b>${escapeHtml(g.reason ?? 'failed')}</b> <span class="mut">${escapeHtml(g.message)}</span></li>`,
     )
     .join('');
-  const diffPart = (label: string, names: string[], cls: string) => (names.length > 0 ? `<span class="${cls}">${label} ${names.map(escapeHtml).join(', ')}</span> ` : '');
+  const diffPart = (label: string, names: string[], cls: string) =>
+    names.length > 0 ? `<span class="${cls}">${label} ${names.map(escapeHtml).join(', ')}</span> ` : '';
   const changes = t.toolListChanges
     .map(
       (c) =>
@@ -287,7 +323,9 @@ export function renderStatusPage(config: Config, history: History, meta: { versi
   const up = targets.filter((t) => t.state === 'up').length;
   const down = targets.filter((t) => t.state === 'down').length;
   const pending = targets.length - up - down;
-  const ordered = targets.map((t, i) => ({ t, i })).sort((a, b) => STATE_ORDER[a.t.state] - STATE_ORDER[b.t.state] || a.i - b.i);
+  const ordered = targets
+    .map((t, i) => ({ t, i }))
+    .sort((a, b) => STATE_ORDER[a.t.state] - STATE_ORDER[b.t.state] || a.i - b.i);
   const cards = ordered.map(({ t }) => renderCard(t, meta.nowMs)).join('\n');
   const banner =
     targets.length === 0

@@ -8,7 +8,14 @@
  */
 
 /** Samplers of OTEL_TRACES_SAMPLER that mcpwatch supports (all the spec's built-in ones). */
-export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+export const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
 
 /** Everything setupTracing needs; every field has a documented default (docs/tracing.md). */
@@ -81,10 +88,14 @@ export function tracingConfigFromEnv(env: Env): TracingConfig {
   // The signal-specific endpoint is used as is; the base one gets /v1/traces appended (spec).
   const url = tracesEndpoint ?? `${(baseEndpoint ?? DEFAULT_ENDPOINT).replace(/\/+$/, '')}/v1/traces`;
 
-  const exporters = (nonEmpty(env.OTEL_TRACES_EXPORTER) ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const exporters = (nonEmpty(env.OTEL_TRACES_EXPORTER) ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
   let enabled = exporters.length === 0 ? Boolean(tracesEndpoint ?? baseEndpoint) : exporters.includes('otlp');
   for (const e of exporters) {
-    if (e !== 'otlp' && e !== 'none') warnings.push(`OTEL_TRACES_EXPORTER: "${e}" is not supported (only otlp); ignored`);
+    if (e !== 'otlp' && e !== 'none')
+      warnings.push(`OTEL_TRACES_EXPORTER: "${e}" is not supported (only otlp); ignored`);
   }
   if (exporters.includes('none')) enabled = false;
   if ((nonEmpty(env.OTEL_SDK_DISABLED) ?? '').toLowerCase() === 'true') enabled = false;
@@ -93,7 +104,9 @@ export function tracingConfigFromEnv(env: Env): TracingConfig {
   const p = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, env.OTEL_EXPORTER_OTLP_PROTOCOL);
   if (p === 'http/json' || p === 'http/protobuf') protocol = p;
   else if (p !== undefined) {
-    warnings.push(`OTEL_EXPORTER_OTLP_PROTOCOL: "${p}" is not supported (use http/protobuf or http/json, port 4318); tracing is off`);
+    warnings.push(
+      `OTEL_EXPORTER_OTLP_PROTOCOL: "${p}" is not supported (use http/protobuf or http/json, port 4318); tracing is off`,
+    );
     enabled = false;
   }
 
@@ -118,7 +131,10 @@ export function tracingConfigFromEnv(env: Env): TracingConfig {
     ...parseKeyValueList(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', warnings),
   };
   // An empty variable counts as unset (OTel spec), as everywhere else in this file.
-  const timeoutName = nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT) !== undefined ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
+  const timeoutName =
+    nonEmpty(env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT) !== undefined
+      ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT'
+      : 'OTEL_EXPORTER_OTLP_TIMEOUT';
   const maxQueueSize = positiveInt(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, warnings);
   return {
     enabled,

@@ -6,8 +6,24 @@
  * Contexts are passed explicitly (no global context manager, no global tracer provider), so
  * several sidecars or tests in one process never share tracing state. Never throws.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import type { OperationOutcome, OperationTrace, ProbeTrace, ProbeTraceStart, TraceHooks, TraceMeta } from '../probe/trace-hooks.js';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import type {
+  OperationOutcome,
+  OperationTrace,
+  ProbeTrace,
+  ProbeTraceStart,
+  TraceHooks,
+  TraceMeta,
+} from '../probe/trace-hooks.js';
 import type { ProbeResult } from '../probe/types.js';
 
 /** Runs `fn`, swallowing anything it throws: tracing must never change a probe's outcome. */
@@ -28,7 +44,9 @@ function metaOf(span: Span): TraceMeta {
 
 function sampledIds(span: Span): { traceId?: string; spanId?: string } {
   const c = span.spanContext();
-  return span.isRecording() && (c.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? { traceId: c.traceId, spanId: c.spanId } : {};
+  return span.isRecording() && (c.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+    ? { traceId: c.traceId, spanId: c.spanId }
+    : {};
 }
 
 function connectionAttributes(start: ProbeTraceStart): Attributes {
@@ -97,7 +115,10 @@ function endProbe(root: Span, result: ProbeResult): void {
     if (!result.success) {
       root.setAttribute('error.type', result.reason ?? 'internal');
       // The message is already free of secrets (prober contract).
-      root.setStatus({ code: SpanStatusCode.ERROR, message: `${result.reason ?? 'internal'}: ${result.message ?? ''}`.slice(0, 300) });
+      root.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: `${result.reason ?? 'internal'}: ${result.message ?? ''}`.slice(0, 300),
+      });
     }
     root.end();
   });

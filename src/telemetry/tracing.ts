@@ -51,7 +51,13 @@ function after(ms: number): Promise<'timeout'> {
 }
 
 async function within(work: Promise<unknown>, ms: number): Promise<'done' | 'timeout' | 'failed'> {
-  return Promise.race([work.then(() => 'done' as const, () => 'failed' as const), after(ms)]);
+  return Promise.race([
+    work.then(
+      () => 'done' as const,
+      () => 'failed' as const,
+    ),
+    after(ms),
+  ]);
 }
 
 function buildSampler(c: TracingConfig): Sampler {
@@ -83,7 +89,11 @@ function reportingExporter(inner: SpanExporter, logger: Logger | undefined, url:
           failedSince++;
           const now = Date.now();
           if (now - lastWarnMs >= EXPORT_WARNING_INTERVAL_MS) {
-            logger?.warn('trace export failed; spans dropped', { endpoint: url, failed_exports: failedSince, err: result.error?.message ?? 'unknown' });
+            logger?.warn('trace export failed; spans dropped', {
+              endpoint: url,
+              failed_exports: failedSince,
+              err: result.error?.message ?? 'unknown',
+            });
             lastWarnMs = now;
             failedSince = 0;
           }
@@ -110,7 +120,8 @@ export function setupTracing(env: Record<string, string | undefined>, logger?: L
   if (!config.enabled) return disabled(config);
   try {
     const exporterOptions = { url: config.url, headers: config.headers, timeoutMillis: config.exportTimeoutMs };
-    const exporter = config.protocol === 'http/json' ? new OTLPJsonExporter(exporterOptions) : new OTLPProtoExporter(exporterOptions);
+    const exporter =
+      config.protocol === 'http/json' ? new OTLPJsonExporter(exporterOptions) : new OTLPProtoExporter(exporterOptions);
     const processor = new BatchSpanProcessor(reportingExporter(exporter, logger, safeEndpoint(config.url)), {
       maxQueueSize: config.maxQueueSize,
       maxExportBatchSize: config.maxExportBatchSize,
@@ -118,13 +129,21 @@ export function setupTracing(env: Record<string, string | undefined>, logger?: L
       exportTimeoutMillis: config.exportTimeoutMs,
     });
     const provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ ...config.resourceAttributes, 'service.name': config.serviceName, 'service.version': VERSION }),
+      resource: resourceFromAttributes({
+        ...config.resourceAttributes,
+        'service.name': config.serviceName,
+        'service.version': VERSION,
+      }),
       sampler: buildSampler(config),
       spanProcessors: [processor],
     });
     const tracer: Tracer = provider.getTracer('mcpwatch', VERSION);
     let stopped: Promise<void> | undefined;
-    logger?.info('tracing on', { endpoint: safeEndpoint(config.url), protocol: config.protocol, sampler: config.sampler });
+    logger?.info('tracing on', {
+      endpoint: safeEndpoint(config.url),
+      protocol: config.protocol,
+      sampler: config.sampler,
+    });
     return {
       enabled: true,
       config,
@@ -135,7 +154,8 @@ export function setupTracing(env: Record<string, string | undefined>, logger?: L
       shutdown(timeoutMs = SHUTDOWN_TIMEOUT_MS) {
         stopped ??= within(provider.shutdown(), timeoutMs).then((outcome) => {
           // With no collector the exporter's shutdown rejects: that is data, not a crash.
-          if (outcome !== 'done') logger?.warn('tracing shutdown did not flush every span', { outcome, timeout_ms: timeoutMs });
+          if (outcome !== 'done')
+            logger?.warn('tracing shutdown did not flush every span', { outcome, timeout_ms: timeoutMs });
         });
         return stopped;
       },

@@ -18,7 +18,14 @@ function amtool(args: string[]): { status: number | null; output: string } {
 }
 
 const routeTest = (receiver: string, labels: string[]) =>
-  amtool(['config', 'routes', 'test', `--config.file=${ALERTMANAGER_FILE}`, `--verify.receivers=${receiver}`, ...labels]);
+  amtool([
+    'config',
+    'routes',
+    'test',
+    `--config.file=${ALERTMANAGER_FILE}`,
+    `--verify.receivers=${receiver}`,
+    ...labels,
+  ]);
 
 test('amtool check-config accepts alerts/alertmanager.yml', () => {
   const r = amtool(['check-config', ALERTMANAGER_FILE]);
@@ -67,7 +74,10 @@ test('a real Alertmanager applies the inhibitions: probe failure over latency, s
   const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-am-'));
   const port = await freePort();
   const configFile = join(dir, 'alertmanager.yml');
-  writeFileSync(configFile, stringify(buildAlertmanagerConfig({ webhookBaseUrl: 'http://127.0.0.1:9', groupWait: '1h' })));
+  writeFileSync(
+    configFile,
+    stringify(buildAlertmanagerConfig({ webhookBaseUrl: 'http://127.0.0.1:9', groupWait: '1h' })),
+  );
   const am = spawn(
     'prometheus-alertmanager',
     [
@@ -92,7 +102,10 @@ test('a real Alertmanager applies the inhibitions: probe failure over latency, s
   const base = `http://127.0.0.1:${port}/api/v2`;
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const ok = await fetch(`${base}/status`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${base}/status`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     assert.ok(Date.now() < deadline && am.exitCode === null, `alertmanager did not start: ${log}`);
     await new Promise((r) => setTimeout(r, 200));

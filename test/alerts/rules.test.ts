@@ -33,7 +33,8 @@ function withTempDir<T>(fn: (dir: string) => T): T {
   }
 }
 
-const allRules = (profile: 'production' | 'fast' = 'production') => buildRuleGroups(alertsConfig(profile)).flatMap((g) => g.rules);
+const allRules = (profile: 'production' | 'fast' = 'production') =>
+  buildRuleGroups(alertsConfig(profile)).flatMap((g) => g.rules);
 const alerts = (profile?: 'production' | 'fast') => allRules(profile).filter((r): r is AlertingRule => 'alert' in r);
 const records = (profile?: 'production' | 'fast') => allRules(profile).filter((r): r is RecordingRule => 'record' in r);
 
@@ -118,27 +119,40 @@ test('buildRuleGroups rejects an invalid config, naming every problem', () => {
     internalScrape: { for: '5m1h' },
     slo: { objective: 0.9 },
   });
-  assert.throws(() => buildRuleGroups(bad), (e: Error) => {
-    assert.match(e.message, /probeFailing\.consecutiveFailures: must be an integer >= 1/);
-    assert.match(e.message, /sessions\.for: invalid duration "10 minutes"/);
-    assert.match(e.message, /tls\.for: invalid duration "1h1h"/);
-    assert.match(e.message, /internalScrape\.for: invalid duration "5m1h"/);
-    // 14.4 x 10 % budget is over 100 %: no quantile can express it.
-    assert.match(e.message, /slo\.burnWindows\[0\]\.factor/);
-    return true;
-  });
+  assert.throws(
+    () => buildRuleGroups(bad),
+    (e: Error) => {
+      assert.match(e.message, /probeFailing\.consecutiveFailures: must be an integer >= 1/);
+      assert.match(e.message, /sessions\.for: invalid duration "10 minutes"/);
+      assert.match(e.message, /tls\.for: invalid duration "1h1h"/);
+      assert.match(e.message, /internalScrape\.for: invalid duration "5m1h"/);
+      // 14.4 x 10 % budget is over 100 %: no quantile can express it.
+      assert.match(e.message, /slo\.burnWindows\[0\]\.factor/);
+      return true;
+    },
+  );
 });
 
 test('every alert has an allowed severity, summary, description with target/instance and value, and a runbook anchor that exists', () => {
   const runbook = readFileSync(join(root, 'docs/runbook.md'), 'utf8');
   const anchors = new Set(
-    [...runbook.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => m[1]!.trim().toLowerCase().replace(/[^a-z0-9 _-]/g, '').replace(/ /g, '-')),
+    [...runbook.matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) =>
+      m[1]!
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replace(/ /g, '-'),
+    ),
   );
   for (const profile of ['production', 'fast'] as const) {
     for (const a of alerts(profile)) {
       assert.ok(SEVERITIES.includes(a.labels.severity), `${a.alert}: severity ${a.labels.severity}`);
       assert.ok(a.annotations.summary.length > 0, `${a.alert}: summary`);
-      assert.match(a.annotations.description, /\{\{ \$labels\.(target|instance) \}\}/, `${a.alert}: description names the target`);
+      assert.match(
+        a.annotations.description,
+        /\{\{ \$labels\.(target|instance) \}\}/,
+        `${a.alert}: description names the target`,
+      );
       assert.match(a.annotations.description, /\$value/, `${a.alert}: description shows the value`);
       const anchor = new URL(a.annotations.runbook_url).hash.slice(1);
       assert.equal(anchor, a.alert.toLowerCase());
@@ -148,7 +162,8 @@ test('every alert has an allowed severity, summary, description with target/inst
 });
 
 test('recording rules are named level:metric:operations', () => {
-  for (const r of [...records('production'), ...records('fast')]) assert.match(r.record, /^[a-z_]+:[a-z_]+:[a-z0-9_]+$/, r.record);
+  for (const r of [...records('production'), ...records('fast')])
+    assert.match(r.record, /^[a-z_]+:[a-z_]+:[a-z0-9_]+$/, r.record);
 });
 
 test('every metric a rule reads is in the metrics contract, a recording rule, or up', () => {
@@ -162,7 +177,11 @@ test('every metric a rule reads is in the metrics contract, a recording rule, or
     for (const rule of allRules(profile)) {
       const names = metricNames(rule.expr);
       assert.ok(names.length > 0, `no metric found in ${rule.expr}`);
-      for (const name of names) assert.ok(known.has(name), `${'alert' in rule ? rule.alert : rule.record} reads ${name}, not in src/metrics/names.ts`);
+      for (const name of names)
+        assert.ok(
+          known.has(name),
+          `${'alert' in rule ? rule.alert : rule.record} reads ${name}, not in src/metrics/names.ts`,
+        );
     }
   }
 });
@@ -186,11 +205,15 @@ function metricNames(expr: string): string[] {
 test('docs/runbook.md states the production for: of every alert in its section (time to detect stays true)', () => {
   const runbook = readFileSync(join(root, 'docs/runbook.md'), 'utf8');
   const sections = new Map(
-    runbook.split(/^## /m).slice(1).map((s) => [s.slice(0, s.indexOf('\n')).trim(), s] as const),
+    runbook
+      .split(/^## /m)
+      .slice(1)
+      .map((s) => [s.slice(0, s.indexOf('\n')).trim(), s] as const),
   );
   for (const a of alerts('production')) {
     const section = sections.get(a.alert);
     assert.ok(section, `docs/runbook.md has no "## ${a.alert}"`);
-    if (a.for !== undefined) assert.match(section, new RegExp(`\\b${a.for}\\b`), `${a.alert}: for ${a.for} not in its runbook section`);
+    if (a.for !== undefined)
+      assert.match(section, new RegExp(`\\b${a.for}\\b`), `${a.alert}: for ${a.for} not in its runbook section`);
   }
 });

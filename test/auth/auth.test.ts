@@ -23,7 +23,9 @@ after(async () => {
 });
 
 /** A healthy MCP server that answers 401 unless `accept(authorization)`; records what it saw. */
-async function guardedServer(accept: (authorization: string | undefined, req: IncomingMessage) => boolean): Promise<HostileServer & { seen: string[] }> {
+async function guardedServer(
+  accept: (authorization: string | undefined, req: IncomingMessage) => boolean,
+): Promise<HostileServer & { seen: string[] }> {
   const seen: string[] = [];
   const s = await healthyServer({
     guard: (req, res) => {
@@ -40,9 +42,25 @@ async function guardedServer(accept: (authorization: string | undefined, req: In
 
 test('auth: static headers reach the server; a 401 is reason auth', async () => {
   const s = await guardedServer((_a, req) => req.headers['x-api-key'] === 'k-123456');
-  const ok = await probe(targetOf({ name: 'hdr', url: s.url, transport: 'streamable-http', timeout: '3s', headers: { 'X-Api-Key': 'k-123456' } }));
+  const ok = await probe(
+    targetOf({
+      name: 'hdr',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      headers: { 'X-Api-Key': 'k-123456' },
+    }),
+  );
   assert.equal(ok.success, true, ok.message);
-  const bad = await probe(targetOf({ name: 'hdr', url: s.url, transport: 'streamable-http', timeout: '3s', headers: { 'X-Api-Key': 'wrong-key' } }));
+  const bad = await probe(
+    targetOf({
+      name: 'hdr',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      headers: { 'X-Api-Key': 'wrong-key' },
+    }),
+  );
   assert.equal(bad.reason, 'auth', bad.message);
   assert.equal(bad.httpStatus, 401);
 });
@@ -52,7 +70,13 @@ test('auth: a bearer token file rotated between probes: the new token is used', 
   const s = await guardedServer((a) => a === `Bearer ${valid}`);
   const file = join(dir, 'token');
   writeFileSync(file, `${valid}\n`);
-  const target = targetOf({ name: 'rot', url: s.url, transport: 'streamable-http', timeout: '3s', authorization: { credentials_file: file } });
+  const target = targetOf({
+    name: 'rot',
+    url: s.url,
+    transport: 'streamable-http',
+    timeout: '3s',
+    authorization: { credentials_file: file },
+  });
   const memory: ProbeMemory = {};
   assert.equal((await probe(target, { memory })).success, true);
   // Kubernetes rotates the mounted secret: the server only accepts the new token now.
@@ -75,18 +99,33 @@ async function tokenEndpoint(opts: { expiresIn?: number } = {}) {
       const form = new URLSearchParams(Buffer.concat(chunks).toString());
       requests.push(form);
       const basic = Buffer.from(String(req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64').toString();
-      if (req.method !== 'POST' || form.get('grant_type') !== 'client_credentials' || basic !== 'probe-client:s3cret%2Fvalue') {
+      if (
+        req.method !== 'POST' ||
+        form.get('grant_type') !== 'client_credentials' ||
+        basic !== 'probe-client:s3cret%2Fvalue'
+      ) {
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_client"}');
         return;
       }
       const token = `tok-${issued.length + 1}-${'x'.repeat(8)}`;
       issued.push(token);
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: token, token_type: 'Bearer', ...(expiresIn ? { expires_in: expiresIn } : {}) }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          access_token: token,
+          token_type: 'Bearer',
+          ...(expiresIn ? { expires_in: expiresIn } : {}),
+        }),
+      );
     });
   });
   const { port, close } = await listenTracked(server);
   cleanups.push(close);
-  return { url: `http://127.0.0.1:${port}/oauth/token`, issued, requests, setExpiresIn: (s?: number) => (expiresIn = s) };
+  return {
+    url: `http://127.0.0.1:${port}/oauth/token`,
+    issued,
+    requests,
+    setExpiresIn: (s?: number) => (expiresIn = s),
+  };
 }
 
 test('auth: oauth2 client credentials: token fetched once, cached, refreshed after expiry, dropped on 401', async () => {
@@ -100,7 +139,13 @@ test('auth: oauth2 client credentials: token fetched once, cached, refreshed aft
     url: s.url,
     transport: 'streamable-http',
     timeout: '3s',
-    oauth2: { client_id: 'probe-client', client_secret_file: secretFile, token_url: idp.url, scopes: ['mcp:read', 'mcp:tools'], endpoint_params: { audience: 'mcp' } },
+    oauth2: {
+      client_id: 'probe-client',
+      client_secret_file: secretFile,
+      token_url: idp.url,
+      scopes: ['mcp:read', 'mcp:tools'],
+      endpoint_params: { audience: 'mcp' },
+    },
   });
   const memory: ProbeMemory = {};
   const first = await probe(target, { memory });
@@ -139,7 +184,13 @@ test('auth: oauth2 with a wrong client secret is reason auth, and the secret is 
   const idp = await tokenEndpoint();
   const s = await guardedServer(() => true);
   const r = await probe(
-    targetOf({ name: 'oauth-bad', url: s.url, transport: 'streamable-http', timeout: '3s', oauth2: { client_id: 'probe-client', client_secret: 'wrong-secret-zzz', token_url: idp.url } }),
+    targetOf({
+      name: 'oauth-bad',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      oauth2: { client_id: 'probe-client', client_secret: 'wrong-secret-zzz', token_url: idp.url },
+    }),
   );
   assert.equal(r.reason, 'auth');
   assert.match(r.message ?? '', /token endpoint answered HTTP 401: invalid_client/);
@@ -150,11 +201,19 @@ test('auth: oauth2 with a wrong client secret is reason auth, and the secret is 
 /** A walled server: 401 + challenge on /mcp, RFC 9728 metadata at `metadataPath` (or 404). */
 async function walledServer(metadata: 'resource_metadata' | 'well-known' | 'missing') {
   const s = await rawHttp((req, res, _body, port) => {
-    const meta = JSON.stringify({ resource: `http://127.0.0.1:${port}/mcp`, authorization_servers: ['https://idp.example'] });
-    if (req.url === '/meta/prm' && metadata === 'resource_metadata') return void res.writeHead(200, { 'content-type': 'application/json' }).end(meta);
-    if (req.url === '/.well-known/oauth-protected-resource/mcp' && metadata === 'well-known') return void res.writeHead(200, { 'content-type': 'application/json' }).end(meta);
+    const meta = JSON.stringify({
+      resource: `http://127.0.0.1:${port}/mcp`,
+      authorization_servers: ['https://idp.example'],
+    });
+    if (req.url === '/meta/prm' && metadata === 'resource_metadata')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(meta);
+    if (req.url === '/.well-known/oauth-protected-resource/mcp' && metadata === 'well-known')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(meta);
     if (req.url !== '/mcp') return void res.writeHead(404).end();
-    const challenge = metadata === 'resource_metadata' ? `Bearer resource_metadata="http://127.0.0.1:${port}/meta/prm", scope="mcp"` : 'Bearer realm="mcp"';
+    const challenge =
+      metadata === 'resource_metadata'
+        ? `Bearer resource_metadata="http://127.0.0.1:${port}/meta/prm", scope="mcp"`
+        : 'Bearer realm="mcp"';
     res.writeHead(401, { 'www-authenticate': challenge }).end();
   });
   cleanups.push(s.close);
@@ -164,16 +223,35 @@ async function walledServer(metadata: 'resource_metadata' | 'well-known' | 'miss
 for (const kind of ['resource_metadata', 'well-known'] as const) {
   test(`auth: expect.auth_challenge: a 401 with a challenge and reachable metadata (${kind}) is up, but walled`, async () => {
     const s = await walledServer(kind);
-    const r = await probe(targetOf({ name: 'walled', url: s.url, transport: 'streamable-http', timeout: '3s', expect: { auth_challenge: true } }));
+    const r = await probe(
+      targetOf({
+        name: 'walled',
+        url: s.url,
+        transport: 'streamable-http',
+        timeout: '3s',
+        expect: { auth_challenge: true },
+      }),
+    );
     assert.equal(r.success, true, `${r.message}\n${r.log.join('\n')}`);
     assert.equal(r.httpStatus, 401);
-    assert.deepEqual(r.checks.map((c) => [c.name, c.ok]), [['auth_challenge', true]]);
+    assert.deepEqual(
+      r.checks.map((c) => [c.name, c.ok]),
+      [['auth_challenge', true]],
+    );
   });
 }
 
 test('auth: expect.auth_challenge: unreachable metadata stays reason auth; without expect a 401 is auth', async () => {
   const s = await walledServer('missing');
-  const r = await probe(targetOf({ name: 'walled', url: s.url, transport: 'streamable-http', timeout: '3s', expect: { auth_challenge: true } }));
+  const r = await probe(
+    targetOf({
+      name: 'walled',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      expect: { auth_challenge: true },
+    }),
+  );
   assert.equal(r.reason, 'auth');
   assert.match(r.message ?? '', /protected-resource metadata answered HTTP 404/);
   const good = await walledServer('well-known');
@@ -184,20 +262,42 @@ test('auth: expect.auth_challenge: unreachable metadata stays reason auth; witho
 test('auth: expect.auth_challenge on a server that lets anyone in fails with assertion', async () => {
   const s = await healthyServer();
   cleanups.push(s.close);
-  const r = await probe(targetOf({ name: 'open', url: s.url, transport: 'streamable-http', timeout: '3s', expect: { auth_challenge: true } }));
+  const r = await probe(
+    targetOf({
+      name: 'open',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      expect: { auth_challenge: true },
+    }),
+  );
   assert.equal(r.reason, 'assertion');
 });
 
 test('canary: canary.interval runs the call only on the probes that fall due', async () => {
   const s = await healthyServer();
   cleanups.push(s.close);
-  const target = targetOf({ name: 'canary', url: s.url, transport: 'streamable-http', timeout: '1s', interval: '2s', canary: { tool: 'echo', arguments: { message: 'hi' }, expect_text: 'echo: hi', interval: '1m' } });
+  const target = targetOf({
+    name: 'canary',
+    url: s.url,
+    transport: 'streamable-http',
+    timeout: '1s',
+    interval: '2s',
+    canary: { tool: 'echo', arguments: { message: 'hi' }, expect_text: 'echo: hi', interval: '1m' },
+  });
   const memory: ProbeMemory = {};
-  const calls = async () => (await probe(target, { memory })).operations.filter((o) => o.method === 'tools/call').length;
+  const calls = async () =>
+    (await probe(target, { memory })).operations.filter((o) => o.method === 'tools/call').length;
   assert.equal(await calls(), 1, 'the first probe calls the tool');
   assert.equal(await calls(), 0, 'not due yet');
   memory.lastCanaryAtMs = Date.now() - 59_500; // within half a probe interval of the canary interval
   assert.equal(await calls(), 1, 'due again');
-  const always = targetOf({ name: 'canary', url: s.url, transport: 'streamable-http', timeout: '1s', canary: { tool: 'echo', arguments: { message: 'hi' } } });
+  const always = targetOf({
+    name: 'canary',
+    url: s.url,
+    transport: 'streamable-http',
+    timeout: '1s',
+    canary: { tool: 'echo', arguments: { message: 'hi' } },
+  });
   assert.equal((await probe(always, { memory: {} })).operations.filter((o) => o.method === 'tools/call').length, 1);
 });

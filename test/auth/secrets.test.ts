@@ -32,7 +32,9 @@ async function echoingServer(ok: boolean): Promise<HostileServer> {
     ? await healthyServer()
     : await jsonRpcServer(() => undefined, {
         guard: (req, res) => {
-          res.writeHead(401, { 'www-authenticate': `Bearer error="${JSON.stringify(req.headers).replace(/"/g, "'")}"` }).end(`denied ${req.url} ${JSON.stringify(req.headers)}`);
+          res
+            .writeHead(401, { 'www-authenticate': `Bearer error="${JSON.stringify(req.headers).replace(/"/g, "'")}"` })
+            .end(`denied ${req.url} ${JSON.stringify(req.headers)}`);
           return true;
         },
       });
@@ -47,14 +49,33 @@ test('security: a planted secret never leaves mcpwatch', { timeout: 60_000 }, as
   writeFileSync(tokenFile, `${SECRET}-file\n`);
   const withUserinfo = (url: string) => url.replace('http://', `http://user:${SECRET}-pw@`);
   const targets = [good, bad].flatMap((s, i) => [
-    { name: `headers-${i}`, url: s.url, transport: 'streamable-http', timeout: '3s', headers: { 'X-Api-Key': `${SECRET}-hdr` } },
-    { name: `file-${i}`, url: s.url, transport: 'streamable-http', timeout: '3s', authorization: { credentials_file: tokenFile } },
+    {
+      name: `headers-${i}`,
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      headers: { 'X-Api-Key': `${SECRET}-hdr` },
+    },
+    {
+      name: `file-${i}`,
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      authorization: { credentials_file: tokenFile },
+    },
     { name: `query-${i}`, url: `${s.url}?api_key=${SECRET}-q`, transport: 'streamable-http', timeout: '3s' },
     { name: `userinfo-${i}`, url: withUserinfo(s.url ?? ''), transport: 'streamable-http', timeout: '3s' },
   ]);
   targets.push(
     // A stdio child that fails and prints its environment to stderr (which mcpwatch reports).
-    { name: 'stdio-env', transport: 'stdio', command: process.execPath, args: ['-e', 'console.error(JSON.stringify(process.env)); process.exit(1)'], env: { API_TOKEN: `${SECRET}-env` }, timeout: '3s' } as never,
+    {
+      name: 'stdio-env',
+      transport: 'stdio',
+      command: process.execPath,
+      args: ['-e', 'console.error(JSON.stringify(process.env)); process.exit(1)'],
+      env: { API_TOKEN: `${SECRET}-env` },
+      timeout: '3s',
+    } as never,
   );
   const yaml = JSON.stringify({ defaults: { interval: '1h' }, targets });
   const { config, issues } = parseConfig(yaml, {}, 'secrets');
@@ -96,7 +117,10 @@ test('security: a planted secret never leaves mcpwatch', { timeout: 60_000 }, as
   const cfgFile = join(dir, 'mcpwatch.yaml');
   writeFileSync(cfgFile, yaml.replaceAll(SECRET, '${PLANTED}'));
   const badFile = join(dir, 'bad.yaml');
-  writeFileSync(badFile, `targets:\n  - name: x\n    url: "http://u:\${PLANTED}@127.0.0.1/?k=\${PLANTED}"\n    timeout: 1h\n    headers: { X-Key: "\${PLANTED}" }\n    bogus: "\${PLANTED}"\n`);
+  writeFileSync(
+    badFile,
+    `targets:\n  - name: x\n    url: "http://u:\${PLANTED}@127.0.0.1/?k=\${PLANTED}"\n    timeout: 1h\n    headers: { X-Key: "\${PLANTED}" }\n    bogus: "\${PLANTED}"\n`,
+  );
   for (const f of [cfgFile, badFile]) {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', `--config.file=${f}`, '--config.check'], {
       cwd: ROOT,
@@ -119,15 +143,32 @@ test('security: a hostile 10 kB server name is bounded in /metrics', async () =>
   const hugeName = `evil"}\n${'A'.repeat(10_000)}`;
   const s = await jsonRpcServer((msg) =>
     msg.method === 'initialize'
-      ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: hugeName, version: `1.0\n${'9'.repeat(10_000)}` } }
+      ? {
+          protocolVersion: '2025-06-18',
+          capabilities: { tools: {} },
+          serverInfo: { name: hugeName, version: `1.0\n${'9'.repeat(10_000)}` },
+        }
       : msg.method === 'tools/list'
         ? { tools: [] }
         : undefined,
   );
   servers.push(s);
-  const { config } = parseConfig(JSON.stringify({ targets: [{ name: 'evil', url: s.url, transport: 'streamable-http', interval: '1h', timeout: '3s' }] }), {}, 'evil');
+  const { config } = parseConfig(
+    JSON.stringify({
+      targets: [{ name: 'evil', url: s.url, transport: 'streamable-http', interval: '1h', timeout: '3s' }],
+    }),
+    {},
+    'evil',
+  );
   assert.ok(config);
-  const sidecar = await startSidecar({ config, env: {}, logger: createLogger({ write: () => {} }), listen: { host: '127.0.0.1', port: 0 }, enableLifecycle: false, processMetrics: false });
+  const sidecar = await startSidecar({
+    config,
+    env: {},
+    logger: createLogger({ write: () => {} }),
+    listen: { host: '127.0.0.1', port: 0 },
+    enableLifecycle: false,
+    processMetrics: false,
+  });
   try {
     const base = `http://127.0.0.1:${sidecar.address.port}`;
     let line: string | undefined;

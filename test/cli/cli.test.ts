@@ -20,9 +20,15 @@ after(async () => {
   for (const c of cleanups) await c();
 });
 
-function run(args: string[], opts: { timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  opts: { timeoutMs?: number } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, OTEL_SDK_DISABLED: 'true' } });
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd: root,
+      env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -65,7 +71,10 @@ test('probe --json: machine-readable, and exit 1 with the reason on failure', as
 test('probe -- CMD ARGS: a stdio server as a child process', async () => {
   const r = await run(['probe', '--json', '--', process.execPath, EVERYTHING_ENTRY]);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  const json = JSON.parse(r.stdout) as { server: { name: string; transport: string; protocolVersion: string }; tools: unknown[] };
+  const json = JSON.parse(r.stdout) as {
+    server: { name: string; transport: string; protocolVersion: string };
+    tools: unknown[];
+  };
   assert.equal(json.server.name, EVERYTHING.name);
   assert.equal(json.server.transport, 'stdio');
   assert.equal(json.server.protocolVersion, EVERYTHING.protocolVersion);
@@ -90,12 +99,19 @@ test('usage errors exit 2 and say what is wrong', async () => {
 test('--config.check prints every problem as path: message and exits 1; 0 when valid', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-cli-'));
   const bad = join(dir, 'bad.yaml');
-  writeFileSync(bad, 'targets:\n  - { name: a, url: "http://x/mcp", timeout: 1m, interval: 30s }\n  - { name: a, transport: stdio }\n');
+  writeFileSync(
+    bad,
+    'targets:\n  - { name: a, url: "http://x/mcp", timeout: 1m, interval: 30s }\n  - { name: a, transport: stdio }\n',
+  );
   const r = await run(['--config.check', `--config.file=${bad}`]);
   assert.equal(r.code, 1);
   assert.equal(
     r.stderr.trim(),
-    ['targets[0].timeout: timeout (60000ms) must be below the interval (30000ms)', 'targets[1].name: duplicate target name "a" (also targets[0])', 'targets[1].command: required when transport is stdio'].join('\n'),
+    [
+      'targets[0].timeout: timeout (60000ms) must be below the interval (30000ms)',
+      'targets[1].name: duplicate target name "a" (also targets[0])',
+      'targets[1].command: required when transport is stdio',
+    ].join('\n'),
   );
   const good = join(dir, 'good.yaml');
   writeFileSync(good, 'targets:\n  - { name: a, url: "http://x/mcp" }\n');
@@ -111,24 +127,43 @@ test('the sidecar serves, reloads on SIGHUP, and exits cleanly on SIGTERM within
   const file = join(dir, 'mcpwatch.yaml');
   writeFileSync(file, `defaults: { interval: 1s, timeout: 500ms }\ntargets:\n  - { name: demo, url: ${demo.url} }\n`);
   const port = await closedPort();
-  const child = spawn(process.execPath, [bin, `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, '--log.format=json'], { cwd: root });
+  const child = spawn(
+    process.execPath,
+    [bin, `--config.file=${file}`, `--web.listen-address=127.0.0.1:${port}`, '--log.format=json'],
+    { cwd: root },
+  );
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   try {
-    await waitFor(async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return /mcp_probe_success\{target="demo"\} 1/.test(text);
-    }, 15_000, 'demo probed');
-    writeFileSync(file, `defaults: { interval: 1s, timeout: 500ms }\ntargets:\n  - { name: demo2, url: ${demo.url} }\n`);
+    await waitFor(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /mcp_probe_success\{target="demo"\} 1/.test(text);
+      },
+      15_000,
+      'demo probed',
+    );
+    writeFileSync(
+      file,
+      `defaults: { interval: 1s, timeout: 500ms }\ntargets:\n  - { name: demo2, url: ${demo.url} }\n`,
+    );
     child.kill('SIGHUP');
-    await waitFor(async () => /mcp_probe_success\{target="demo2"\} 1/.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()), 10_000, 'reloaded target probed');
+    await waitFor(
+      async () =>
+        /mcp_probe_success\{target="demo2"\} 1/.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()),
+      10_000,
+      'reloaded target probed',
+    );
     const stoppedAt = Date.now();
     child.kill('SIGTERM');
     const code = await exited;
     assert.equal(code, 0, stderr);
     assert.ok(Date.now() - stoppedAt < 5000, 'exit within 5 s');
-    const lines = stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     assert.ok(lines.some((l) => l.msg === 'config reloaded'));
     assert.equal(lines.at(-1)?.msg, 'stopped');
   } finally {
@@ -138,7 +173,10 @@ test('the sidecar serves, reloads on SIGHUP, and exits cleanly on SIGTERM within
 
 test('--demo (the README first command): a built-in server probed successfully, with a tool call, and a clean exit', async () => {
   const port = await closedPort();
-  const child = spawn(process.execPath, [bin, '--demo', `--web.listen-address=127.0.0.1:${port}`], { cwd: root, env: { ...process.env, OTEL_SDK_DISABLED: 'true' } });
+  const child = spawn(process.execPath, [bin, '--demo', `--web.listen-address=127.0.0.1:${port}`], {
+    cwd: root,
+    env: { ...process.env, OTEL_SDK_DISABLED: 'true' },
+  });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -146,13 +184,20 @@ test('--demo (the README first command): a built-in server probed successfully, 
   const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
   try {
     let text = '';
-    await waitFor(async () => {
-      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return /^mcp_probe_success\{target="demo"\} 1$/m.test(text);
-    }, 20_000, 'the demo target probed');
+    await waitFor(
+      async () => {
+        text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return /^mcp_probe_success\{target="demo"\} 1$/m.test(text);
+      },
+      20_000,
+      'the demo target probed',
+    );
     assert.match(text, /^mcp_server_tools\{target="demo"\} [1-9]/m);
     // The demo's canary calls `echo`: a tools/call operation was timed.
-    assert.match(text, /^mcp_client_operation_duration_seconds_count\{[^}]*mcp_method_name="tools\/call"[^}]*\} [1-9]/m);
+    assert.match(
+      text,
+      /^mcp_client_operation_duration_seconds_count\{[^}]*mcp_method_name="tools\/call"[^}]*\} [1-9]/m,
+    );
     assert.match(stdout + stderr, /mcpwatch demo: probing a built-in MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp/);
     const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
     assert.match(page, /demo/);

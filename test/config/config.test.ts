@@ -41,8 +41,14 @@ const RULES = [
 
 test('every rule has an invalid file and an expected file, and nothing is left unpaired', () => {
   const files = readdirSync(invalidDir);
-  const yml = files.filter((f) => f.endsWith('.yml')).map((f) => f.slice(0, -4)).sort();
-  const expected = files.filter((f) => f.endsWith('.expected')).map((f) => f.slice(0, -9)).sort();
+  const yml = files
+    .filter((f) => f.endsWith('.yml'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+  const expected = files
+    .filter((f) => f.endsWith('.expected'))
+    .map((f) => f.slice(0, -9))
+    .sort();
   assert.deepEqual(yml, [...RULES].sort());
   assert.deepEqual(expected, [...RULES].sort());
 });
@@ -73,7 +79,9 @@ test('loadConfigFile: reads a file, names the file in YAML errors, reports an un
 
     const bad = join(dir, 'bad.yml');
     writeFileSync(bad, readFileSync(join(invalidDir, 'yaml-syntax.yml')));
-    assert.deepEqual(loadConfigFile(bad, {}).issues, [{ path: bad, message: 'YAML: Sequence item without - indicator (line 4, column 1)' }]);
+    assert.deepEqual(loadConfigFile(bad, {}).issues, [
+      { path: bad, message: 'YAML: Sequence item without - indicator (line 4, column 1)' },
+    ]);
 
     const missing = join(dir, 'missing.yml');
     assert.deepEqual(loadConfigFile(missing, {}).issues, [{ path: missing, message: 'cannot read: ENOENT' }]);
@@ -99,7 +107,12 @@ test('${VAR} and ${VAR:-default} are expanded from the given environment; $$ is 
   const t = config?.targets[0];
   assert.equal(t?.name, 'search');
   assert.equal(t?.url, 'http://127.0.0.1:3000/mcp');
-  assert.deepEqual(t?.headers, { Authorization: 'Bearer s3cr3t', 'X-Empty-Default': '', 'X-Empty-Uses-Default': 'fallback', 'X-Price': '$5' });
+  assert.deepEqual(t?.headers, {
+    Authorization: 'Bearer s3cr3t',
+    'X-Empty-Default': '',
+    'X-Empty-Uses-Default': 'fallback',
+    'X-Price': '$5',
+  });
   assert.deepEqual(t?.args, ['3000']);
 });
 
@@ -167,8 +180,20 @@ test('defaults are applied, per-target values override them', () => {
   assert.equal(tuned?.latencySloSeconds, 0.5);
   assert.equal(tuned?.sessionsExpectedMax, 20);
   assert.deepEqual(tuned?.authorization, { type: 'Bearer', credentials: undefined, credentialsFile: '/etc/token' });
-  assert.deepEqual(tuned?.tls, { caFile: '/etc/ca.pem', certFile: undefined, keyFile: undefined, serverName: undefined, insecureSkipVerify: false });
-  assert.deepEqual(tuned?.canary, { tool: 'echo', arguments: {}, expectText: undefined, expectSuccess: true, intervalMs: undefined });
+  assert.deepEqual(tuned?.tls, {
+    caFile: '/etc/ca.pem',
+    certFile: undefined,
+    keyFile: undefined,
+    serverName: undefined,
+    insecureSkipVerify: false,
+  });
+  assert.deepEqual(tuned?.canary, {
+    tool: 'echo',
+    arguments: {},
+    expectText: undefined,
+    expectSuccess: true,
+    intervalMs: undefined,
+  });
   assert.equal(cron?.intervalMs, undefined);
   assert.equal(cron?.schedule, '*/15 * * * * *');
   assert.equal(local?.transport, 'stdio', 'a command without a transport means stdio');
@@ -176,7 +201,8 @@ test('defaults are applied, per-target values override them', () => {
 });
 
 test('the defaults block changes every target that does not override it', () => {
-  const text = 'defaults: { interval: 2m, timeout: 30s, transport: streamable-http, max_tool_pages: 7, latency_slo: 1s }\ntargets:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n';
+  const text =
+    'defaults: { interval: 2m, timeout: 30s, transport: streamable-http, max_tool_pages: 7, latency_slo: 1s }\ntargets:\n  - name: a\n    url: http://127.0.0.1:1/mcp\n';
   const t = parseConfig(text, {}, 't').config?.targets[0];
   assert.deepEqual(
     [t?.intervalMs, t?.timeoutMs, t?.transport, t?.maxToolPages, t?.latencySloSeconds],
@@ -190,7 +216,9 @@ test('an empty file is a valid config with no targets', () => {
 });
 
 test('a config that is not a mapping is reported', () => {
-  assert.deepEqual(parseConfig('- a\n- b\n', {}, 't').issues, [{ path: '(root)', message: 'must be a mapping with defaults and targets' }]);
+  assert.deepEqual(parseConfig('- a\n- b\n', {}, 't').issues, [
+    { path: '(root)', message: 'must be a mapping with defaults and targets' },
+  ]);
 });
 
 /** `yaml` blocks of a markdown file that are mcpwatch configs (a mapping with `targets`). */
@@ -208,7 +236,12 @@ function configBlocks(file: string): string[] {
 }
 
 test('the example configs in README.md and docs/*.md parse', () => {
-  const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   let seen = 0;
   for (const file of files) {
     configBlocks(file).forEach((block, i) => {

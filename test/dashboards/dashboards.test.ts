@@ -47,13 +47,29 @@ test('every query parses as PromQL, uses $__rate_interval in rates and names kno
 
 test('Prometheus 2.42 (promtool) accepts every expanded query', () => {
   // lezer-promql follows the newest grammar; promtool is the parser of the Prometheus users run.
-  const queries = allDashboardQueries({ job: 'mcpwatch', instance: '127.0.0.1:9465', target: 'demo', rateInterval: '1m' });
+  const queries = allDashboardQueries({
+    job: 'mcpwatch',
+    instance: '127.0.0.1:9465',
+    target: 'demo',
+    rateInterval: '1m',
+  });
   const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-dashboards-'));
   try {
-    const rules = { groups: [{ name: 'dashboards', rules: queries.map((q, i) => ({ record: `dashboard:query:${i}`, expr: q.expr })) }] };
+    const rules = {
+      groups: [
+        { name: 'dashboards', rules: queries.map((q, i) => ({ record: `dashboard:query:${i}`, expr: q.expr })) },
+      ],
+    };
     writeFileSync(join(dir, 'queries.yml'), toYaml(rules));
-    const r = spawnSync('promtool', ['check', 'rules', join(dir, 'queries.yml')], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.error, undefined, `promtool not runnable (scripts/install-test-deps.sh installs it): ${r.error?.message}`);
+    const r = spawnSync('promtool', ['check', 'rules', join(dir, 'queries.yml')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(
+      r.error,
+      undefined,
+      `promtool not runnable (scripts/install-test-deps.sh installs it): ${r.error?.message}`,
+    );
     assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, new RegExp(`SUCCESS: ${queries.length} rules found`));
   } finally {
@@ -69,41 +85,75 @@ test('the dashboards show the metrics the issue asks for', () => {
       .join('\n');
   const want: Record<string, string[]> = {
     'mcpwatch-fleet': [
-      'mcp_probe_success', 'mcp_probes_total', 'mcp_probe_duration_seconds', 'mcp_probe_failures_total',
-      'mcp_probe_tls_cert_expiry_timestamp_seconds', 'mcp_server_tool_list_changes_total', 'mcp_probe_consecutive_failures', 'ALERTS',
+      'mcp_probe_success',
+      'mcp_probes_total',
+      'mcp_probe_duration_seconds',
+      'mcp_probe_failures_total',
+      'mcp_probe_tls_cert_expiry_timestamp_seconds',
+      'mcp_server_tool_list_changes_total',
+      'mcp_probe_consecutive_failures',
+      'ALERTS',
     ],
     'mcpwatch-target': [
-      'mcp_probe_phase_duration_seconds', 'mcp_client_operation_duration_seconds_bucket', 'mcp_server_operation_duration_seconds_bucket',
-      'mcp_server_latency_slo_seconds', 'mcp_server_sessions_active', 'mcp_server_sessions_expected_max', 'mcp_server_tool_calls_active',
-      'mcp_server_session_duration_seconds_bucket', 'error_type', 'mcp_server_tools', 'mcp_server_tool_list_changes_total', 'mcp_server_info',
+      'mcp_probe_phase_duration_seconds',
+      'mcp_client_operation_duration_seconds_bucket',
+      'mcp_server_operation_duration_seconds_bucket',
+      'mcp_server_latency_slo_seconds',
+      'mcp_server_sessions_active',
+      'mcp_server_sessions_expected_max',
+      'mcp_server_tool_calls_active',
+      'mcp_server_session_duration_seconds_bucket',
+      'error_type',
+      'mcp_server_tools',
+      'mcp_server_tool_list_changes_total',
+      'mcp_server_info',
     ],
     'mcpwatch-self': [
-      'process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds',
-      'mcpwatch_probe_schedule_lag_seconds_bucket', 'mcp_probe_duration_seconds', 'mcp_internal_scrape_success',
-      'mcpwatch_config_last_reload_successful', 'mcpwatch_config_last_reload_success_timestamp_seconds',
-      'mcpwatch_internal_errors_total', 'mcpwatch_probes_skipped_total',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_p99_seconds',
+      'mcpwatch_probe_schedule_lag_seconds_bucket',
+      'mcp_probe_duration_seconds',
+      'mcp_internal_scrape_success',
+      'mcpwatch_config_last_reload_successful',
+      'mcpwatch_config_last_reload_success_timestamp_seconds',
+      'mcpwatch_internal_errors_total',
+      'mcpwatch_probes_skipped_total',
     ],
   };
-  for (const [uid, names] of Object.entries(want)) for (const n of names) assert.ok(exprs(uid).includes(n), `${uid} does not query ${n}`);
+  for (const [uid, names] of Object.entries(want))
+    for (const n of names) assert.ok(exprs(uid).includes(n), `${uid} does not query ${n}`);
 });
 
 test('the fleet overview links each target to the drill-down with its target variable', () => {
-  const status = allPanels(fleet()).find((p) => p.title === 'Target status') as { fieldConfig: { defaults: { links: { url: string }[] } } };
+  const status = allPanels(fleet()).find((p) => p.title === 'Target status') as {
+    fieldConfig: { defaults: { links: { url: string }[] } };
+  };
   const url = status.fieldConfig.defaults.links[0]!.url;
   assert.match(url, /^\/d\/mcpwatch-target\//);
   assert.match(url, /var-target=\$\{__field\.labels\.target\}/);
   for (const entry of DASHBOARDS) {
     const links = entry.build().links ?? [];
-    assert.ok(links.some((l) => l.type === 'dashboards' && l.tags?.includes('mcpwatch') && l.includeVars && l.keepTime), `${entry.uid} links its siblings`);
+    assert.ok(
+      links.some((l) => l.type === 'dashboards' && l.tags?.includes('mcpwatch') && l.includeVars && l.keepTime),
+      `${entry.uid} links its siblings`,
+    );
   }
 });
 
 test('allowEmpty entries name real panels, and only those panels may be empty', () => {
   for (const entry of DASHBOARDS) {
     const titles = new Set(allPanels(entry.build()).map((p) => p.title));
-    for (const title of Object.keys(entry.allowEmpty)) assert.ok(titles.has(title), `${entry.uid}: allowEmpty names no panel "${title}"`);
+    for (const title of Object.keys(entry.allowEmpty))
+      assert.ok(titles.has(title), `${entry.uid}: allowEmpty names no panel "${title}"`);
   }
-  const queries = allDashboardQueries({ job: 'mcpwatch', instance: '127.0.0.1:9465', target: 'demo', rateInterval: '1m' });
+  const queries = allDashboardQueries({
+    job: 'mcpwatch',
+    instance: '127.0.0.1:9465',
+    target: 'demo',
+    rateInterval: '1m',
+  });
   const firing = queries.find((q) => q.panel === 'Firing alerts');
   assert.equal(firing?.allowEmpty, true);
   assert.match(firing?.emptyReason ?? '', /healthy/);
@@ -111,7 +161,12 @@ test('allowEmpty entries name real panels, and only those panels may be empty', 
 });
 
 test('allDashboardQueries expands every Grafana variable and lists variable queries with their label', () => {
-  const queries = allDashboardQueries({ job: 'mcpwatch', instance: '10.0.0.7:9465', target: 'search', rateInterval: '2m' });
+  const queries = allDashboardQueries({
+    job: 'mcpwatch',
+    instance: '10.0.0.7:9465',
+    target: 'search',
+    rateInterval: '2m',
+  });
   assert.ok(queries.length > 60, `only ${queries.length} queries`);
   for (const q of queries) {
     assert.doesNotMatch(q.expr, /\$/, `${q.dashboard} / ${q.panel}: unexpanded variable in ${q.expr}`);
@@ -125,7 +180,10 @@ test('allDashboardQueries expands every Grafana variable and lists variable quer
   const ratio = queries.find((q) => q.panel === 'Probe success ratio');
   assert.match(ratio?.expr ?? '', /target=~"search", result="success"\}\[2m\]/);
   assert.equal(queries.find((q) => q.panel === 'Targets up')?.instant, true);
-  assert.throws(() => expandVariables('up{x="$unknown"}', { job: 'j', instance: 'i', target: 't', rateInterval: '1m' }), /unknown Grafana variable \$unknown/);
+  assert.throws(
+    () => expandVariables('up{x="$unknown"}', { job: 'j', instance: 'i', target: 't', rateInterval: '1m' }),
+    /unknown Grafana variable \$unknown/,
+  );
 });
 
 // The lint must be able to fail: break one convention at a time and read the complaint.

@@ -63,7 +63,7 @@ export function knownMetrics(): Map<string, readonly string[] | undefined> {
 /** Names of the recording rules shipped in alerts/*.yml (empty when there are none yet). */
 export function recordingRules(): string[] {
   const dir = new URL('../../alerts/', import.meta.url);
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f));
   } catch {
@@ -71,7 +71,9 @@ export function recordingRules(): string[] {
   }
   const names: string[] = [];
   for (const f of files) {
-    const doc = parseYaml(readFileSync(new URL(f, dir), 'utf8')) as { groups?: { rules?: { record?: string }[] }[] } | null;
+    const doc = parseYaml(readFileSync(new URL(f, dir), 'utf8')) as {
+      groups?: { rules?: { record?: string }[] }[];
+    } | null;
     for (const g of doc?.groups ?? []) for (const r of g.rules ?? []) if (r.record) names.push(r.record);
   }
   return names;
@@ -84,7 +86,10 @@ export function promqlSyntaxProblems(expr: string): string[] {
   const problems: string[] = [];
   parser.parse(expr).iterate({
     enter: (n) => {
-      if (n.type.isError) problems.push(`syntax error at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.from + 10))}`);
+      if (n.type.isError)
+        problems.push(
+          `syntax error at ${n.from}: ${JSON.stringify(expr.slice(Math.max(0, n.from - 10), n.from + 10))}`,
+        );
     },
   });
   return problems;
@@ -104,7 +109,8 @@ export function selectedMetrics(expr: string): { metric: string; labels: string[
       for (const m of node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
         const name = text(expr, m.getChild('LabelName')!);
         const value = m.getChild('StringLiteral');
-        if (name === '__name__' && value && m.getChild('MatchOp')?.getChild('EqlSingle')) metric = JSON.parse(text(expr, value)) as string;
+        if (name === '__name__' && value && m.getChild('MatchOp')?.getChild('EqlSingle'))
+          metric = JSON.parse(text(expr, value)) as string;
         else labels.push(name);
       }
       out.push({ metric, labels });
@@ -123,7 +129,9 @@ export function rateIntervalProblems(expr: string): string[] {
       if (!RATE_FUNCTIONS.has(fn)) return;
       const range = ref.node.getChild('FunctionCallBody')?.getChild('MatrixSelector')?.getChild('DurationExpr');
       if (!range || text(expr, range) !== RATE_INTERVAL_SENTINEL) {
-        problems.push(`${fn}() must use [$__rate_interval], got ${range ? `[${text(expr, range)}]` : 'no range selector'}`);
+        problems.push(
+          `${fn}() must use [$__rate_interval], got ${range ? `[${text(expr, range)}]` : 'no range selector'}`,
+        );
       }
     },
   });
@@ -139,7 +147,9 @@ export function metricProblems(expr: string, known = knownMetrics()): string[] {
       continue;
     }
     if (!known.has(metric)) {
-      problems.push(`unknown metric ${metric} (not in src/metrics/names.ts, prom-client defaults, Prometheus series or recording rules)`);
+      problems.push(
+        `unknown metric ${metric} (not in src/metrics/names.ts, prom-client defaults, Prometheus series or recording rules)`,
+      );
       continue;
     }
     const allowed = known.get(metric);
@@ -170,11 +180,13 @@ export function lintDashboard(d: DashboardJson): string[] {
   for (const name of ['job', 'instance', 'target']) {
     const v = byName.get(name);
     if (!v || v.type !== 'query') problems.push(`no query variable ${name}`);
-    else if (!isPromDatasource(v.datasource as { type?: string; uid?: string })) problems.push(`variable ${name}: datasource must be \${datasource}`);
+    else if (!isPromDatasource(v.datasource as { type?: string; uid?: string }))
+      problems.push(`variable ${name}: datasource must be \${datasource}`);
   }
   const q = (name: string): string => String(byName.get(name)?.query ?? '');
   if (!q('instance').includes('$job')) problems.push('variable instance must be filtered by $job');
-  if (!q('target').includes('$job') || !q('target').includes('$instance')) problems.push('variable target must be filtered by $job and $instance');
+  if (!q('target').includes('$job') || !q('target').includes('$instance'))
+    problems.push('variable target must be filtered by $job and $instance');
 
   const seenIds = new Map<number, string>();
   for (const p of allPanels(d)) {
@@ -192,12 +204,14 @@ export function lintDashboard(d: DashboardJson): string[] {
     if (!p.targets?.length) problems.push(`${where(p)}: no queries`);
     const refIds = new Set<string>();
     for (const t of p.targets ?? []) {
-      if (!isPromDatasource(t.datasource)) problems.push(`${where(p)} query ${t.refId}: datasource must be \${datasource}`);
+      if (!isPromDatasource(t.datasource))
+        problems.push(`${where(p)} query ${t.refId}: datasource must be \${datasource}`);
       if (!t.refId || refIds.has(t.refId)) problems.push(`${where(p)}: missing or duplicate refId ${t.refId}`);
       refIds.add(t.refId ?? '');
     }
     const gp = (p as { gridPos?: { x: number; w: number; h: number } }).gridPos;
-    if (!gp || gp.x + gp.w > 24 || gp.h <= 0) problems.push(`${where(p)}: gridPos missing or wider than the 24-column grid`);
+    if (!gp || gp.x + gp.w > 24 || gp.h <= 0)
+      problems.push(`${where(p)}: gridPos missing or wider than the 24-column grid`);
   }
   return problems;
 }
@@ -213,7 +227,11 @@ export function lintQueries(d: DashboardJson, known = knownMetrics()): string[] 
   }
   for (const query of queries) {
     const at = `${query.dashboard} / ${query.panel} / ${query.refId}`;
-    for (const p of [...promqlSyntaxProblems(query.expr), ...rateIntervalProblems(query.expr), ...metricProblems(query.expr, known)]) {
+    for (const p of [
+      ...promqlSyntaxProblems(query.expr),
+      ...rateIntervalProblems(query.expr),
+      ...metricProblems(query.expr, known),
+    ]) {
       problems.push(`${at}: ${p} in ${query.rawExpr}`);
     }
   }

@@ -8,7 +8,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { parse } from 'yaml';
@@ -26,12 +36,19 @@ interface Stage {
 
 /** Parses a Dockerfile into stages (line continuations joined, comments dropped, ARGs substituted). */
 function parseDockerfile(text: string): Stage[] {
-  const lines = text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const args = new Map<string, string>();
   const stages: Stage[] = [];
   for (const line of lines) {
     const [, op = '', rest = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
-    const ins = { op: op.toUpperCase(), args: rest.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a, b) => args.get(a ?? b) ?? m) };
+    const ins = {
+      op: op.toUpperCase(),
+      args: rest.replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a, b) => args.get(a ?? b) ?? m),
+    };
     if (ins.op === 'ARG' && stages.length === 0) {
       const [k, v = ''] = rest.split('=');
       args.set(k!, v);
@@ -58,7 +75,14 @@ function majorSatisfies(major: number, range: string): boolean {
 /** Docker's .dockerignore rule: the last matching pattern wins; a pattern on a directory covers its contents. */
 function dockerIgnored(path: string, patterns: string[]): boolean {
   const toRe = (glob: string) =>
-    new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]').replace(/\0/g, '.*')}$`);
+    new RegExp(
+      `^${glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*\*/g, '\0')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]')
+        .replace(/\0/g, '.*')}$`,
+    );
   const parts = path.split('/');
   const prefixes = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
   let ignored = false;
@@ -72,18 +96,25 @@ function dockerIgnored(path: string, patterns: string[]): boolean {
 
 const dockerfile = () => parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
 const dockerignore = () =>
-  readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 const pkg = () => JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const sidecar = () =>
-  kustomize('deploy/kubernetes/base').find((o) => o.kind === 'Deployment')!.spec.template.spec.initContainers.find((c: any) => c.name === 'mcpwatch');
+  kustomize('deploy/kubernetes/base')
+    .find((o) => o.kind === 'Deployment')!
+    .spec.template.spec.initContainers.find((c: any) => c.name === 'mcpwatch');
 const final = () => dockerfile().at(-1)!;
 const copies = (stage: Stage) =>
-  stage.body.filter((i) => i.op === 'COPY').map((i) => {
-    const words = i.args.split(/\s+/);
-    const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
-    const paths = words.filter((w) => !w.startsWith('--'));
-    return { from, sources: paths.slice(0, -1), dest: paths.at(-1)! };
-  });
+  stage.body
+    .filter((i) => i.op === 'COPY')
+    .map((i) => {
+      const words = i.args.split(/\s+/);
+      const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+      const paths = words.filter((w) => !w.startsWith('--'));
+      return { from, sources: paths.slice(0, -1), dest: paths.at(-1)! };
+    });
 
 test('every stage is node:<major>-slim with the same major, and that major satisfies engines', () => {
   const stages = dockerfile();
@@ -94,13 +125,19 @@ test('every stage is node:<major>-slim with the same major, and that major satis
     return Number(m[1]);
   });
   assert.equal(new Set(majors).size, 1, 'build and runtime use the same Node major');
-  assert.ok(majorSatisfies(majors[0]!, pkg().engines.node), `Node ${majors[0]} satisfies engines ${pkg().engines.node}`);
+  assert.ok(
+    majorSatisfies(majors[0]!, pkg().engines.node),
+    `Node ${majors[0]} satisfies engines ${pkg().engines.node}`,
+  );
   // The helper itself can say no.
   assert.equal(majorSatisfies(21, pkg().engines.node), false);
 });
 
 test('the build stage installs from the lockfile, builds, and prunes dev dependencies', () => {
-  const runs = dockerfile()[0]!.body.filter((i) => i.op === 'RUN').map((i) => i.args).join(' && ');
+  const runs = dockerfile()[0]!
+    .body.filter((i) => i.op === 'RUN')
+    .map((i) => i.args)
+    .join(' && ');
   const at = (s: string) => runs.indexOf(s);
   assert.ok(at('npm ci') >= 0, 'npm ci');
   assert.ok(at('npm run build') > at('npm ci'), 'npm run build after npm ci');
@@ -108,7 +145,9 @@ test('the build stage installs from the lockfile, builds, and prunes dev depende
 });
 
 test('the runtime stage runs as a fixed non-root user, the one the Kubernetes manifests use', () => {
-  const user = final().body.filter((i) => i.op === 'USER').at(-1)?.args;
+  const user = final()
+    .body.filter((i) => i.op === 'USER')
+    .at(-1)?.args;
   const m = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
   assert.ok(m, `USER ${user} is numeric (runAsNonRoot cannot verify a name)`);
   assert.ok(Number(m[1]) > 0 && Number(m[2] ?? 1) > 0, 'not root');
@@ -116,13 +155,17 @@ test('the runtime stage runs as a fixed non-root user, the one the Kubernetes ma
 });
 
 test("the entrypoint is the README's, exists, and EXPOSE matches the listen port", () => {
-  const entry = final().body.filter((i) => i.op === 'ENTRYPOINT').at(-1)?.args;
+  const entry = final()
+    .body.filter((i) => i.op === 'ENTRYPOINT')
+    .at(-1)?.args;
   assert.deepEqual(JSON.parse(entry ?? 'null'), ['node', 'bin/mcpwatch.js']);
   assert.ok(existsSync(join(ROOT, 'bin/mcpwatch.js')));
   // bin/mcpwatch.js loads dist/main.js, which tsc emits from src/main.ts (rootDir src, outDir dist).
   assert.match(readFileSync(join(ROOT, 'bin/mcpwatch.js'), 'utf8'), /\.\.\/dist\/main\.js/);
   assert.ok(existsSync(join(ROOT, 'src/main.ts')), 'src/main.ts exists');
-  const expose = final().body.filter((i) => i.op === 'EXPOSE').map((i) => i.args);
+  const expose = final()
+    .body.filter((i) => i.op === 'EXPOSE')
+    .map((i) => i.args);
   assert.deepEqual(expose, [String(sidecar().ports[0].containerPort)]);
   assert.ok(sidecar().args.includes('--web.listen-address=:9465'));
 });
@@ -141,7 +184,13 @@ test('.dockerignore lets through exactly what COPY needs and keeps node_modules,
       }
     }
   }
-  for (const p of ['node_modules/yaml/package.json', 'dist/main.js', '.git/HEAD', 'test/deploy/dockerfile.test.ts', '.env']) {
+  for (const p of [
+    'node_modules/yaml/package.json',
+    'dist/main.js',
+    '.git/HEAD',
+    'test/deploy/dockerfile.test.ts',
+    '.env',
+  ]) {
     assert.equal(dockerIgnored(p, patterns), true, `${p} is ignored`);
   }
 });
@@ -152,7 +201,9 @@ test('dist/ imports only production dependencies (what survives npm prune --omit
   const deps = new Set(Object.keys(pkg().dependencies ?? {}));
   const builtins = new Set(builtinModules);
   const walk = (dir: string): string[] =>
-    readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.js') ? [join(dir, n)] : []));
+    readdirSync(dir).flatMap((n) =>
+      statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : n.endsWith('.js') ? [join(dir, n)] : [],
+    );
   const missing = new Set<string>();
   for (const file of walk(dist)) {
     const text = readFileSync(file, 'utf8');
@@ -175,23 +226,36 @@ test("the runtime stage's files, laid out as in the image, start with the image'
         // --from=build paths are /app/<x> in the build stage, i.e. <x> in this working tree after
         // `npm run build`. node_modules is linked, not pruned: pruning needs the registry.
         const local = c.from ? posix.relative('/app', src) : src;
-        const dest = join(app, c.dest.endsWith('/') || c.sources.length > 1 ? join(c.dest, posix.basename(src)) : c.dest);
+        const dest = join(
+          app,
+          c.dest.endsWith('/') || c.sources.length > 1 ? join(c.dest, posix.basename(src)) : c.dest,
+        );
         assert.ok(existsSync(join(ROOT, local)), `${c.from ? `--from=${c.from} ` : ''}${src} exists`);
         if (local === 'node_modules') symlinkSync(join(ROOT, local), dest);
         else cpSync(join(ROOT, local), dest, { recursive: true });
       }
     }
     assert.ok(existsSync(dirname(join(app, 'bin/mcpwatch.js'))));
-    const config = kustomize('deploy/kubernetes/base').find((o) => o.metadata.name.startsWith('mcpwatch-config'))!.data['mcpwatch.yaml'];
+    const config = kustomize('deploy/kubernetes/base').find((o) => o.metadata.name.startsWith('mcpwatch-config'))!.data[
+      'mcpwatch.yaml'
+    ];
     assert.ok(parse(config).targets.length > 0);
     writeFileSync(join(dir, 'mcpwatch.yaml'), config);
-    const entry = JSON.parse(final().body.filter((i) => i.op === 'ENTRYPOINT').at(-1)!.args) as string[];
-    const r = spawnSync(process.execPath, [...entry.slice(1), '--config.check', `--config.file=${join(dir, 'mcpwatch.yaml')}`], {
-      cwd: app,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', POD_NAME: 'mcp-server-abc12' },
-    });
+    const entry = JSON.parse(
+      final()
+        .body.filter((i) => i.op === 'ENTRYPOINT')
+        .at(-1)!.args,
+    ) as string[];
+    const r = spawnSync(
+      process.execPath,
+      [...entry.slice(1), '--config.check', `--config.file=${join(dir, 'mcpwatch.yaml')}`],
+      {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH, NODE_ENV: 'production', POD_NAME: 'mcp-server-abc12' },
+      },
+    );
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

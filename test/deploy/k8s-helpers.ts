@@ -12,7 +12,12 @@ import { parseAllDocuments } from 'yaml';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** A rendered Kubernetes object (loosely typed: tests look into it). */
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string> }; [key: string]: any };
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string> };
+  [key: string]: any;
+};
 
 /**
  * Runs `kubectl kustomize <dir>` (dir relative to the repo root) and parses every document.
@@ -30,7 +35,8 @@ export function kustomize(dir: string): K8sObject[] {
 
 /** Module and type-declaration locations of the model for an apiVersion. */
 function modelModule(apiVersion: string): string {
-  if (apiVersion === 'monitoring.coreos.com/v1') return '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+  if (apiVersion === 'monitoring.coreos.com/v1')
+    return '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
   return `kubernetes-models/${apiVersion}`;
 }
 
@@ -40,7 +46,10 @@ function modelModule(apiVersion: string): string {
  * see `unknownFields`.
  */
 export async function validateModel(obj: K8sObject): Promise<void> {
-  const mod = (await import(modelModule(obj.apiVersion))) as Record<string, new (data: unknown) => { validate(): void }>;
+  const mod = (await import(modelModule(obj.apiVersion))) as Record<
+    string,
+    new (data: unknown) => { validate(): void }
+  >;
   const Model = mod[obj.kind];
   if (typeof Model !== 'function') throw new Error(`no model for ${obj.apiVersion} ${obj.kind}`);
   new Model(obj).validate();
@@ -56,9 +65,18 @@ export function unknownFieldChecker(kinds: Array<{ apiVersion: string; kind: str
   const unique = [...new Map(kinds.map((k) => [`${k.apiVersion}/${k.kind}`, k])).values()];
   const virtualPath = join(ROOT, 'test/deploy/__unknown-fields__.ts');
   const source = unique
-    .map((k, i) => `import type { I${k.kind} as T${i} } from '${modelModule(k.apiVersion)}/${k.kind}';\nexport declare const v${i}: T${i};`)
+    .map(
+      (k, i) =>
+        `import type { I${k.kind} as T${i} } from '${modelModule(k.apiVersion)}/${k.kind}';\nexport declare const v${i}: T${i};`,
+    )
     .join('\n');
-  const options: ts.CompilerOptions = { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, strict: true, noEmit: true, skipLibCheck: true };
+  const options: ts.CompilerOptions = {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+  };
   const host = ts.createCompilerHost(options);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (file, lang, ...rest) =>
@@ -68,7 +86,9 @@ export function unknownFieldChecker(kinds: Array<{ apiVersion: string; kind: str
   const program = ts.createProgram([virtualPath], options, host);
   const diagnostics = ts.getPreEmitDiagnostics(program, program.getSourceFile(virtualPath));
   if (diagnostics.length > 0) {
-    throw new Error(`model types did not resolve: ${ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, '\n')}`);
+    throw new Error(
+      `model types did not resolve: ${ts.flattenDiagnosticMessageText(diagnostics[0]!.messageText, '\n')}`,
+    );
   }
   const checker = program.getTypeChecker();
   const file = program.getSourceFile(virtualPath)!;
@@ -87,7 +107,9 @@ export function unknownFieldChecker(kinds: Array<{ apiVersion: string; kind: str
     if (t.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return;
     const members = t.isUnion() ? t.types : [t];
     if (Array.isArray(value)) {
-      const element = members.map((m) => checker.getIndexTypeOfType(m, ts.IndexKind.Number)).find((x) => x !== undefined);
+      const element = members
+        .map((m) => checker.getIndexTypeOfType(m, ts.IndexKind.Number))
+        .find((x) => x !== undefined);
       if (!element) {
         out.push(`${path} (a list where none is allowed)`);
         return;
@@ -130,13 +152,22 @@ export function podContainers(podSpec: any): Array<{ list: 'initContainers' | 'c
  * comes from. Covers `configMap`, `secret` and `projected` volumes (with or without `items`).
  * Without `items` every key of the referenced object becomes a file, so `objects` is consulted.
  */
-export function mountedFiles(podSpec: any, container: any, objects: K8sObject[]): Map<string, { kind: 'ConfigMap' | 'Secret'; name: string; key: string }> {
+export function mountedFiles(
+  podSpec: any,
+  container: any,
+  objects: K8sObject[],
+): Map<string, { kind: 'ConfigMap' | 'Secret'; name: string; key: string }> {
   const files = new Map<string, { kind: 'ConfigMap' | 'Secret'; name: string; key: string }>();
   const keysOf = (kind: string, name: string) => {
     const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
     return o ? Object.keys({ ...(o.data ?? {}), ...(o.stringData ?? {}) }) : [];
   };
-  const add = (dir: string, kind: 'ConfigMap' | 'Secret', name: string, items: Array<{ key: string; path: string }> | undefined) => {
+  const add = (
+    dir: string,
+    kind: 'ConfigMap' | 'Secret',
+    name: string,
+    items: Array<{ key: string; path: string }> | undefined,
+  ) => {
     const list = items ?? keysOf(kind, name).map((key) => ({ key, path: key }));
     for (const it of list) files.set(`${dir.replace(/\/$/, '')}/${it.path}`, { kind, name, key: it.key });
   };

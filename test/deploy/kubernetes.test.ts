@@ -10,7 +10,15 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { kustomize, mountedFiles, podContainers, ROOT, unknownFieldChecker, validateModel, type K8sObject } from './k8s-helpers.js';
+import {
+  kustomize,
+  mountedFiles,
+  podContainers,
+  ROOT,
+  unknownFieldChecker,
+  validateModel,
+  type K8sObject,
+} from './k8s-helpers.js';
 import { readRuleGroups, renderGenerated, staleFiles, RULES_FILE } from '../../deploy/kubernetes/generate.js';
 
 const BASE = 'deploy/kubernetes/base';
@@ -58,11 +66,22 @@ function withTempDir<T>(fn: (dir: string) => T): T {
 
 test('kubectl kustomize renders the base, the pre-1.29 overlay and the monitoring kustomization', () => {
   for (const dir of [BASE, OVERLAY]) {
-    const kinds = render(dir).map((o) => o.kind).sort();
-    assert.deepEqual(kinds, ['ConfigMap', 'ConfigMap', 'Deployment', 'PodMonitor', 'PrometheusRule', 'Secret', 'Service'], dir);
+    const kinds = render(dir)
+      .map((o) => o.kind)
+      .sort();
+    assert.deepEqual(
+      kinds,
+      ['ConfigMap', 'ConfigMap', 'Deployment', 'PodMonitor', 'PrometheusRule', 'Secret', 'Service'],
+      dir,
+    );
   }
   // The part users apply next to their own workload: no example Deployment in it.
-  assert.deepEqual(render(MONITORING).map((o) => o.kind).sort(), ['ConfigMap', 'PodMonitor', 'PrometheusRule']);
+  assert.deepEqual(
+    render(MONITORING)
+      .map((o) => o.kind)
+      .sort(),
+    ['ConfigMap', 'PodMonitor', 'PrometheusRule'],
+  );
 });
 
 test('generated files are up to date with alerts/ and dashboards/', () => {
@@ -116,7 +135,8 @@ test('every container and init container meets the restricted Pod Security Stand
       assert.ok(c.livenessProbe, `${at}: livenessProbe`);
       assert.ok(c.readinessProbe, `${at}: readinessProbe`);
       // Secrets are files, never environment variables.
-      for (const e of c.env ?? []) assert.equal(e.valueFrom?.secretKeyRef, undefined, `${at}: env ${e.name} from a Secret`);
+      for (const e of c.env ?? [])
+        assert.equal(e.valueFrom?.secretKeyRef, undefined, `${at}: env ${e.name} from a Secret`);
       assert.ok(!(c.envFrom ?? []).some((e: any) => e.secretRef), `${at}: envFrom a Secret`);
       for (const m of c.volumeMounts ?? []) {
         const v = pod.volumes.find((x: any) => x.name === m.name);
@@ -172,7 +192,10 @@ test('the sidecar sees its config and token files where the config says', () => 
       assert.ok(from.key in { ...secret.data, ...secret.stringData }, `Secret ${from.name} has key ${from.key}`);
     }
   }
-  assert.ok(config.targets.some((t: any) => t.authorization?.credentials_file), 'the example uses a token file');
+  assert.ok(
+    config.targets.some((t: any) => t.authorization?.credentials_file),
+    'the example uses a token file',
+  );
 });
 
 test('the PodMonitor selects the pod, scrapes the sidecar port, and sets job="mcpwatch"', () => {
@@ -199,7 +222,11 @@ test("the Service selects the pod and targets the MCP server's port", () => {
   const podLabels = one(objs, 'Deployment').spec.template.metadata.labels;
   for (const [k, v] of Object.entries(svc.spec.selector)) assert.equal(podLabels[k], v);
   const server = podContainers(podSpecOf(objs)).find(({ c }) => c.name === 'mcp-server')!.c;
-  for (const p of svc.spec.ports) assert.ok(server.ports.some((x: any) => x.name === p.targetPort), `targetPort ${p.targetPort}`);
+  for (const p of svc.spec.ports)
+    assert.ok(
+      server.ports.some((x: any) => x.name === p.targetPort),
+      `targetPort ${p.targetPort}`,
+    );
 });
 
 test("the PrometheusRule's groups equal alerts/mcpwatch.rules.yml and pass promtool check rules", () => {
@@ -237,7 +264,9 @@ test('the dashboards ConfigMap holds dashboards/*.json verbatim, labelled for th
   const cm = one(render(BASE), 'ConfigMap', 'mcpwatch-dashboards');
   assert.equal(cm.metadata.labels?.grafana_dashboard, '1');
   const dir = join(ROOT, 'dashboards');
-  const names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .sort();
   assert.ok(names.length > 0, 'dashboards/*.json exist');
   assert.deepEqual(Object.keys(cm.data).sort(), names);
   for (const n of names) assert.equal(cm.data[n], readFileSync(join(dir, n), 'utf8'), n);
@@ -249,5 +278,6 @@ test('the dashboards ConfigMap holds dashboards/*.json verbatim, labelled for th
 
 test('the mcpwatch image tag is the package version', () => {
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const dir of [BASE, OVERLAY]) assert.equal(sidecarOf(render(dir))!.c.image, `ghcr.io/mcpwatch/mcpwatch:${version}`);
+  for (const dir of [BASE, OVERLAY])
+    assert.equal(sidecarOf(render(dir))!.c.image, `ghcr.io/mcpwatch/mcpwatch:${version}`);
 });

@@ -17,8 +17,10 @@ test('every metric name follows Prometheus conventions', () => {
   for (const m of Object.values(METRICS)) {
     assert.match(m.name, /^(mcp|mcpwatch)_[a-z0-9_]+$/);
     if (m.type === 'counter') assert.ok(m.name.endsWith('_total'), `${m.name}: counters end in _total`);
-    if (m.name.includes('seconds')) assert.ok(m.name.endsWith('_seconds') || m.name.endsWith('_seconds_total'), `${m.name}: unit at the end`);
+    if (m.name.includes('seconds'))
+      assert.ok(m.name.endsWith('_seconds') || m.name.endsWith('_seconds_total'), `${m.name}: unit at the end`);
     assert.ok(m.help.endsWith('.'), `${m.name}: help is one sentence`);
-    for (const l of m.labels) assert.ok(!['url', 'session_id', 'request_id'].includes(l), `${m.name}: high-cardinality label ${l}`);
+    for (const l of m.labels)
+      assert.ok(!['url', 'session_id', 'request_id'].includes(l), `${m.name}: high-cardinality label ${l}`);
   }
 });

@@ -28,7 +28,11 @@ export function valueOf(samples: Sample[], name: string, labels: Record<string, 
 }
 
 /** Polls `check` until it returns a truthy value or the time is up. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {

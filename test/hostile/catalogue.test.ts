@@ -19,7 +19,11 @@ const results = new Map<string, { result: ProbeResult; wallMs: number; timeoutMs
 let sidecar: Sidecar | undefined;
 const logLines: string[] = [];
 
-const slug = (name: string) => name.replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
+const slug = (name: string) =>
+  name
+    .replace(/[^a-zA-Z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
 
 let baselineChildren: number[] = [];
 
@@ -78,13 +82,19 @@ test('hostile: the sidecar probing every case still serves /metrics with each re
   const base = `http://127.0.0.1:${sidecar.address.port}`;
   const deadline = Date.now() + 15_000;
   let text = '';
-  const counted = (name: string) => new RegExp(`^mcp_probes_total\\{target="${name}",result="(success|failure)"\\} 1$`, 'm').test(text);
+  const counted = (name: string) =>
+    new RegExp(`^mcp_probes_total\\{target="${name}",result="(success|failure)"\\} 1$`, 'm').test(text);
   for (;;) {
     const res = await fetch(`${base}/metrics`);
     assert.equal(res.status, 200);
     text = await res.text();
     if (HOSTILE_CASES.every((c) => counted(slug(c.name)))) break;
-    assert.ok(Date.now() < deadline, `scheduled probes did not all finish:\n${HOSTILE_CASES.filter((c) => !counted(slug(c.name))).map((c) => c.name).join('\n')}`);
+    assert.ok(
+      Date.now() < deadline,
+      `scheduled probes did not all finish:\n${HOSTILE_CASES.filter((c) => !counted(slug(c.name)))
+        .map((c) => c.name)
+        .join('\n')}`,
+    );
     await new Promise((r) => setTimeout(r, 250));
   }
   for (const c of HOSTILE_CASES) {
@@ -92,7 +102,11 @@ test('hostile: the sidecar probing every case still serves /metrics with each re
     if (c.reason === 'success') {
       assert.match(text, new RegExp(`^mcp_probe_success\\{target="${name}"\\} 1$`, 'm'), c.name);
     } else {
-      assert.match(text, new RegExp(`^mcp_probe_failures_total\\{target="${name}",reason="${c.reason}"\\} 1$`, 'm'), c.name);
+      assert.match(
+        text,
+        new RegExp(`^mcp_probe_failures_total\\{target="${name}",reason="${c.reason}"\\} 1$`, 'm'),
+        c.name,
+      );
     }
   }
   assert.equal((await fetch(`${base}/-/healthy`)).status, 200);

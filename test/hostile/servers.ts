@@ -76,7 +76,12 @@ export async function rawHttp(
   return { url: `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}/mcp`, close: tracked.close };
 }
 
-type JsonRpcMessage = { jsonrpc?: string; id?: string | number | null; method?: string; params?: Record<string, unknown> };
+type JsonRpcMessage = {
+  jsonrpc?: string;
+  id?: string | number | null;
+  method?: string;
+  params?: Record<string, unknown>;
+};
 
 const INIT_RESULT = {
   protocolVersion: '2025-06-18',
@@ -89,7 +94,10 @@ const INIT_RESULT = {
  * result (or a full message when it has `jsonrpc`) for a request; `undefined` means "method not
  * found". `server/discover` is refused so a client negotiates the initialize era.
  */
-export function jsonRpcServer(answer: (msg: JsonRpcMessage) => unknown, opts: RawServerOptions = {}): Promise<HostileServer> {
+export function jsonRpcServer(
+  answer: (msg: JsonRpcMessage) => unknown,
+  opts: RawServerOptions = {},
+): Promise<HostileServer> {
   return rawHttp((req, res, body) => {
     if (req.method === 'DELETE') return void res.writeHead(200).end();
     if (req.method !== 'POST') return void res.writeHead(405, { allow: 'POST' }).end();
@@ -115,7 +123,13 @@ export function jsonRpcServer(answer: (msg: JsonRpcMessage) => unknown, opts: Ra
 export function healthyServer(opts: RawServerOptions = {}): Promise<HostileServer> {
   return jsonRpcServer((msg) => {
     if (msg.method === 'initialize') return INIT_RESULT;
-    if (msg.method === 'tools/list') return { tools: [{ name: 'echo', inputSchema: { type: 'object' } }, { name: 'add', inputSchema: { type: 'object' } }] };
+    if (msg.method === 'tools/list')
+      return {
+        tools: [
+          { name: 'echo', inputSchema: { type: 'object' } },
+          { name: 'add', inputSchema: { type: 'object' } },
+        ],
+      };
     if (msg.method === 'tools/call') {
       const args = (msg.params?.arguments ?? {}) as Record<string, unknown>;
       return { content: [{ type: 'text', text: `echo: ${String(args.message ?? '')}` }] };
@@ -126,7 +140,9 @@ export function healthyServer(opts: RawServerOptions = {}): Promise<HostileServe
 
 /** Answers `initialize` normally and `tools/list` with `tools`. */
 function listingServer(listAnswer: (msg: JsonRpcMessage) => unknown): Promise<HostileServer> {
-  return jsonRpcServer((msg) => (msg.method === 'initialize' ? INIT_RESULT : msg.method === 'tools/list' ? listAnswer(msg) : undefined));
+  return jsonRpcServer((msg) =>
+    msg.method === 'initialize' ? INIT_RESULT : msg.method === 'tools/list' ? listAnswer(msg) : undefined,
+  );
 }
 
 /** Every timer a hostile server starts, so close() can stop it. */
@@ -218,14 +234,24 @@ export const HOSTILE_CASES: HostileCase[] = [
     reason: 'invalid_response',
     fields: TIMEOUT,
     fast: true,
-    start: () => rawHttp((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc": "2.0", "id": 1, "result": {')),
+    start: () =>
+      rawHttp(
+        (_req, res) =>
+          void res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end('{"jsonrpc": "2.0", "id": 1, "result": {'),
+      ),
   },
   {
     name: 'JSON that is not JSON-RPC',
     reason: 'invalid_response',
     fields: TIMEOUT,
     fast: true,
-    start: () => rawHttp((_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world","status":"ok"}')),
+    start: () =>
+      rawHttp(
+        (_req, res) =>
+          void res.writeHead(200, { 'content-type': 'application/json' }).end('{"hello":"world","status":"ok"}'),
+      ),
   },
   {
     name: 'JSON-RPC answer with the wrong id',
@@ -248,7 +274,10 @@ export const HOSTILE_CASES: HostileCase[] = [
     fast: true,
     start: () => {
       let n = 0;
-      return listingServer(() => ({ tools: [{ name: `t${n++}`, inputSchema: { type: 'object' } }], nextCursor: `c${n}` }));
+      return listingServer(() => ({
+        tools: [{ name: `t${n++}`, inputSchema: { type: 'object' } }],
+        nextCursor: `c${n}`,
+      }));
     },
   },
   {
@@ -277,7 +306,8 @@ export const HOSTILE_CASES: HostileCase[] = [
     reason: 'http_status',
     fields: TIMEOUT,
     fast: true,
-    start: () => rawHttp((req, res) => void res.writeHead(307, { location: req.url === '/mcp' ? '/mcp2' : '/mcp' }).end()),
+    start: () =>
+      rawHttp((req, res) => void res.writeHead(307, { location: req.url === '/mcp' ? '/mcp2' : '/mcp' }).end()),
   },
   {
     name: 'redirect to another host',
@@ -285,7 +315,10 @@ export const HOSTILE_CASES: HostileCase[] = [
     fields: TIMEOUT,
     fast: true,
     // localhost vs 127.0.0.1 is another origin: the probe must not follow it.
-    start: () => rawHttp((_req, res, _body, port) => void res.writeHead(307, { location: `http://localhost:${port}/elsewhere` }).end()),
+    start: () =>
+      rawHttp(
+        (_req, res, _body, port) => void res.writeHead(307, { location: `http://localhost:${port}/elsewhere` }).end(),
+      ),
   },
   {
     name: 'connection reset mid-body',
@@ -339,6 +372,8 @@ export const HOSTILE_CASES: HostileCase[] = [
 
 /** Target fields for a started server (URL or stdio command) plus the case's own fields. */
 export function targetFields(name: string, c: HostileCase, s: HostileServer): Record<string, unknown> {
-  const where = s.url ? { url: s.url, transport: 'streamable-http' } : { transport: 'stdio', command: s.command, args: s.args };
+  const where = s.url
+    ? { url: s.url, transport: 'streamable-http' }
+    : { transport: 'stdio', command: s.command, args: s.args };
   return { name, ...where, ...c.fields };
 }

@@ -6,8 +6,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { refusedPort } from '../fixtures/net.js';
-import { startMalformedJsonServer, startSilentTcpServer, startSseNoEndpointServer, startStatusServer, startUnauthorizedServer } from '../fixtures/raw-servers.js';
-import { startStatefulServer, startToolsListErrorServer, startUnsupportedVersionServer } from '../fixtures/sdk-servers.js';
+import {
+  startMalformedJsonServer,
+  startSilentTcpServer,
+  startSseNoEndpointServer,
+  startStatusServer,
+  startUnauthorizedServer,
+} from '../fixtures/raw-servers.js';
+import {
+  startStatefulServer,
+  startToolsListErrorServer,
+  startUnsupportedVersionServer,
+} from '../fixtures/sdk-servers.js';
 import { target } from '../fixtures/targets.js';
 import { assertFailure, eventually, explain, timedProbe } from '../fixtures/probe-helpers.js';
 import type { FailureReason } from '../../src/probe/types.js';
@@ -48,15 +58,25 @@ test('servers that never answer time out on the deadline and leave no socket ope
     assert.deepEqual(sse.requests(), ['GET /sse'], 'only the event-stream GET was made');
     assert.equal(b.result.httpStatus, 200);
 
-    assert.ok(await eventually(() => silent.openConnections() === 0), `silent server still has ${silent.openConnections()} sockets from the probe`);
-    assert.ok(await eventually(() => sse.openConnections() === 0), `SSE server still has ${sse.openConnections()} sockets from the probe`);
+    assert.ok(
+      await eventually(() => silent.openConnections() === 0),
+      `silent server still has ${silent.openConnections()} sockets from the probe`,
+    );
+    assert.ok(
+      await eventually(() => sse.openConnections() === 0),
+      `SSE server still has ${sse.openConnections()} sockets from the probe`,
+    );
   } finally {
     await Promise.all([silent.close(), sse.close()]);
   }
 });
 
 test('HTTP errors: 500 -> http_status, 401 -> auth, malformed JSON -> invalid_response', async () => {
-  const [s500, s401, bad] = await Promise.all([startStatusServer(500), startUnauthorizedServer(), startMalformedJsonServer()]);
+  const [s500, s401, bad] = await Promise.all([
+    startStatusServer(500),
+    startUnauthorizedServer(),
+    startMalformedJsonServer(),
+  ]);
   try {
     const cases: Array<[typeof s500, FailureReason, number, string]> = [
       [s500, 'http_status', 500, 'streamable-http'],
@@ -122,25 +142,38 @@ test('failed expect -> assertion, naming the failing check', async () => {
   const server = await startStatefulServer();
   try {
     const tooFew = target(`name: expect-min\nurl: ${server.url}\ntimeout: ${GENEROUS}\nexpect: { min_tools: 50 }`);
-    const missing = target(`name: expect-tools\nurl: ${server.url}\ntimeout: ${GENEROUS}\nexpect: { min_tools: 1, tools: [echo, search_records] }`);
-    const version = target(`name: expect-version\nurl: ${server.url}\ntimeout: ${GENEROUS}\nexpect: { protocol_versions: ["2026-07-28"] }`);
+    const missing = target(
+      `name: expect-tools\nurl: ${server.url}\ntimeout: ${GENEROUS}\nexpect: { min_tools: 1, tools: [echo, search_records] }`,
+    );
+    const version = target(
+      `name: expect-version\nurl: ${server.url}\ntimeout: ${GENEROUS}\nexpect: { protocol_versions: ["2026-07-28"] }`,
+    );
     const [a, b, c] = await Promise.all([timedProbe(tooFew), timedProbe(missing), timedProbe(version)]);
 
     assertFailure(a, tooFew, 'assertion');
-    assert.deepEqual(a.result.checks.map((x) => [x.name, x.ok]), [['min_tools', false]]);
+    assert.deepEqual(
+      a.result.checks.map((x) => [x.name, x.ok]),
+      [['min_tools', false]],
+    );
     assert.match(a.result.message ?? '', /min_tools/);
     assert.equal(a.result.tools?.length, 2, 'the tool list is still reported');
 
     assertFailure(b, missing, 'assertion');
-    assert.deepEqual(b.result.checks.map((x) => [x.name, x.ok]), [
-      ['min_tools', true],
-      ['tools', false],
-    ]);
+    assert.deepEqual(
+      b.result.checks.map((x) => [x.name, x.ok]),
+      [
+        ['min_tools', true],
+        ['tools', false],
+      ],
+    );
     assert.match(b.result.checks[1]?.message ?? '', /search_records/);
     assert.doesNotMatch(b.result.checks[1]?.message ?? '', /echo/, 'only the missing tool is named');
 
     assertFailure(c, version, 'assertion');
-    assert.deepEqual(c.result.checks.map((x) => [x.name, x.ok]), [['protocol_versions', false]]);
+    assert.deepEqual(
+      c.result.checks.map((x) => [x.name, x.ok]),
+      [['protocol_versions', false]],
+    );
 
     assert.equal(server.sessions(), 0, 'sessions are ended after a failed check too');
   } finally {
@@ -165,7 +198,9 @@ test('an aborted probe ends promptly and never rejects', async () => {
 test('an unreadable credentials_file is a clean internal failure, not a crash', async () => {
   const server = await startStatefulServer();
   try {
-    const t = target(`name: creds\nurl: ${server.url}\ntimeout: ${GENEROUS}\nauthorization: { credentials_file: /nonexistent/mcpwatch-token }`);
+    const t = target(
+      `name: creds\nurl: ${server.url}\ntimeout: ${GENEROUS}\nauthorization: { credentials_file: /nonexistent/mcpwatch-token }`,
+    );
     const r = await timedProbe(t);
     assertFailure(r, t, 'internal');
     assert.match(r.result.message ?? '', /credentials_file/);

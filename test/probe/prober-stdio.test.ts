@@ -7,17 +7,31 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EVERYTHING, EVERYTHING_ENTRY } from '../fixtures/everything.js';
 import { target } from '../fixtures/targets.js';
-import { assertFailure, assertSuccess, childProcesses, eventually, explain, timedProbe } from '../fixtures/probe-helpers.js';
+import {
+  assertFailure,
+  assertSuccess,
+  childProcesses,
+  eventually,
+  explain,
+  timedProbe,
+} from '../fixtures/probe-helpers.js';
 import type { FailureReason } from '../../src/probe/types.js';
 
 const node = JSON.stringify(process.execPath);
 
 test('server-everything over stdio', async () => {
-  const t = target(`name: everything-stdio\ntransport: stdio\ncommand: ${node}\nargs: [${JSON.stringify(EVERYTHING_ENTRY)}]\ntimeout: 20s`);
+  const t = target(
+    `name: everything-stdio\ntransport: stdio\ncommand: ${node}\nargs: [${JSON.stringify(EVERYTHING_ENTRY)}]\ntimeout: 20s`,
+  );
   const { result } = await timedProbe(t);
   assertSuccess(result);
   assert.deepEqual(
-    { name: result.server?.name, version: result.server?.version, protocol: result.server?.protocolVersion, transport: result.server?.transport },
+    {
+      name: result.server?.name,
+      version: result.server?.version,
+      protocol: result.server?.protocolVersion,
+      transport: result.server?.transport,
+    },
     { name: EVERYTHING.name, version: EVERYTHING.version, protocol: EVERYTHING.protocolVersion, transport: 'stdio' },
   );
   assert.equal(result.tools?.length, EVERYTHING.tools, explain(result));
@@ -35,8 +49,16 @@ test('stdio failures end on time with the right reason', async () => {
     ['missing-binary', `command: /nonexistent/mcp-server-binary`, 'connect'],
     ['exits-at-once', `command: ${node}\nargs: ["-e", "process.exit(3)"]`, 'connect'],
     ['silent', `command: ${node}\nargs: ["-e", "setInterval(() => {}, 1000)"]`, 'timeout'],
-    ['garbage', `command: ${node}\nargs: ["-e", "setInterval(() => process.stdout.write('this is not json-rpc\\\\n'), 50)"]`, 'invalid_response'],
-    ['ignores-sigterm', `command: ${node}\nargs: ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"]`, 'timeout'],
+    [
+      'garbage',
+      `command: ${node}\nargs: ["-e", "setInterval(() => process.stdout.write('this is not json-rpc\\\\n'), 50)"]`,
+      'invalid_response',
+    ],
+    [
+      'ignores-sigterm',
+      `command: ${node}\nargs: ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"]`,
+      'timeout',
+    ],
   ];
   const results = await Promise.all(
     cases.map(async ([name, body, reason]) => {

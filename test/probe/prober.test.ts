@@ -7,7 +7,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEverything, EVERYTHING } from '../fixtures/everything.js';
-import { startModernOnlyServer, startPagingServer, startStatefulServer, startStatelessJsonServer, pagedToolNames, FIXTURE_SERVER, FIXTURE_TOOLS } from '../fixtures/sdk-servers.js';
+import {
+  startModernOnlyServer,
+  startPagingServer,
+  startStatefulServer,
+  startStatelessJsonServer,
+  pagedToolNames,
+  FIXTURE_SERVER,
+  FIXTURE_TOOLS,
+} from '../fixtures/sdk-servers.js';
 import { target } from '../fixtures/targets.js';
 import { assertSuccess, explain, timedProbe } from '../fixtures/probe-helpers.js';
 import type { Fixture } from '../fixtures/net.js';
@@ -46,7 +54,9 @@ function assertEverything(r: ProbeResult, transport: 'streamable-http' | 'sse'):
 }
 
 test('server-everything over Streamable HTTP', async () => {
-  const { result } = await timedProbe(target(`name: everything-http\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s`));
+  const { result } = await timedProbe(
+    target(`name: everything-http\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s`),
+  );
   assertEverything(result, 'streamable-http');
 });
 
@@ -63,7 +73,11 @@ test('transport auto against an SSE-only URL falls back to legacy SSE and rememb
   assertEverything(first.result, 'sse');
   assert.match(first.result.log.join('\n'), /trying legacy sse/);
   const failedAttempt = first.result.operations.filter((o) => o.errorType !== undefined);
-  assert.equal(failedAttempt.length, 1, `the Streamable HTTP attempt is recorded as a failed operation: ${JSON.stringify(first.result.operations)}`);
+  assert.equal(
+    failedAttempt.length,
+    1,
+    `the Streamable HTTP attempt is recorded as a failed operation: ${JSON.stringify(first.result.operations)}`,
+  );
   assert.equal(memory.transport, 'sse');
   const second = await timedProbe(t, { memory });
   assertEverything(second.result, 'sse');
@@ -78,7 +92,9 @@ test('transport auto against a Streamable HTTP URL stays on Streamable HTTP', as
 
 test('canary: echo with the expected text succeeds and is timed', async () => {
   const { result } = await timedProbe(
-    target(`name: canary-ok\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s\ncanary: { tool: echo, arguments: { message: mcpwatch-canary }, expect_text: "Echo: mcpwatch-canary" }`),
+    target(
+      `name: canary-ok\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s\ncanary: { tool: echo, arguments: { message: mcpwatch-canary }, expect_text: "Echo: mcpwatch-canary" }`,
+    ),
   );
   assertSuccess(result);
   assert.equal(typeof result.phases.tool_call, 'number');
@@ -94,7 +110,9 @@ test('canary: echo with the expected text succeeds and is timed', async () => {
 });
 
 test('canary: a wrong expect_text fails with assertion and names the check', async () => {
-  const t = target(`name: canary-bad\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s\ncanary: { tool: echo, arguments: { message: hi }, expect_text: "something else" }`);
+  const t = target(
+    `name: canary-bad\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s\ncanary: { tool: echo, arguments: { message: hi }, expect_text: "something else" }`,
+  );
   const { result } = await timedProbe(t);
   assert.equal(result.success, false, explain(result));
   assert.equal(result.reason, 'assertion', explain(result));
@@ -106,14 +124,18 @@ test('canary: a wrong expect_text fails with assertion and names the check', asy
 });
 
 test('canary can be skipped for one probe', async () => {
-  const t = target(`name: canary-skip\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s\ncanary: { tool: echo, arguments: { message: hi }, expect_text: "never" }`);
+  const t = target(
+    `name: canary-skip\nurl: ${http.url}\ntransport: streamable-http\ntimeout: 15s\ncanary: { tool: echo, arguments: { message: hi }, expect_text: "never" }`,
+  );
   const { result } = await timedProbe(t, { canary: false });
   assertSuccess(result);
   assert.equal(result.phases.tool_call, undefined);
 });
 
 test('expect: passing checks are reported one by one', async () => {
-  const t = target(`name: expect-ok\nurl: ${http.url}\ntimeout: 15s\nexpect: { min_tools: 13, tools: [echo, get-sum], protocol_versions: ["2025-11-25"] }`);
+  const t = target(
+    `name: expect-ok\nurl: ${http.url}\ntimeout: 15s\nexpect: { min_tools: 13, tools: [echo, get-sum], protocol_versions: ["2025-11-25"] }`,
+  );
   const { result } = await timedProbe(t);
   assertSuccess(result);
   assert.deepEqual(
@@ -136,7 +158,12 @@ test('SDK fixtures: stateful (session ended with DELETE) and stateless JSON serv
     for (const { result } of [a, b]) {
       assertSuccess(result);
       assert.deepEqual(
-        { name: result.server?.name, version: result.server?.version, era: result.server?.era, protocol: result.server?.protocolVersion },
+        {
+          name: result.server?.name,
+          version: result.server?.version,
+          era: result.server?.era,
+          protocol: result.server?.protocolVersion,
+        },
         { name: FIXTURE_SERVER.name, version: FIXTURE_SERVER.version, era: 'legacy', protocol: '2025-11-25' },
       );
       assert.deepEqual(result.tools?.map((t) => t.name).sort(), [...FIXTURE_TOOLS].sort());
@@ -169,7 +196,9 @@ test('a 2026-07-28-only server (legacy initialize rejected) is probed in the mod
 test('a tool list over several pages is read in full', async () => {
   const paging = await startPagingServer(25, 7);
   try {
-    const { result } = await timedProbe(target(`name: paging\nurl: ${paging.url}\ntimeout: 15s\nexpect: { min_tools: 25, tools: [tool-00, tool-24] }`));
+    const { result } = await timedProbe(
+      target(`name: paging\nurl: ${paging.url}\ntimeout: 15s\nexpect: { min_tools: 25, tools: [tool-00, tool-24] }`),
+    );
     assertSuccess(result);
     assert.deepEqual(
       result.tools?.map((t) => t.name),
@@ -184,7 +213,9 @@ test('a tool list over several pages is read in full', async () => {
 test('a tool list longer than max_tool_pages fails instead of paging forever', async () => {
   const paging = await startPagingServer(25, 2);
   try {
-    const { result } = await timedProbe(target(`name: paging-cap\nurl: ${paging.url}\ntimeout: 15s\nmax_tool_pages: 3`));
+    const { result } = await timedProbe(
+      target(`name: paging-cap\nurl: ${paging.url}\ntimeout: 15s\nmax_tool_pages: 3`),
+    );
     assert.equal(result.success, false, explain(result));
     assert.equal(result.reason, 'invalid_response', explain(result));
     assert.ok(paging.pagesServed() <= 4, `stopped after the cap, served ${paging.pagesServed()}`);
@@ -203,7 +234,10 @@ test('memory: the second probe of a handshake server skips server/discover', asy
     assert.deepEqual(memory, { transport: 'streamable-http', era: 'legacy', protocolVersion: '2025-11-25' });
     assert.match(first.result.log.join('\n'), /handshake \(negotiating era\)/);
     const discoversBefore = stateful.sessionlessMethods().filter((m) => m === 'server/discover').length;
-    assert.ok(discoversBefore >= 1, `the first probe tried server/discover: ${stateful.sessionlessMethods().join(', ')}`);
+    assert.ok(
+      discoversBefore >= 1,
+      `the first probe tried server/discover: ${stateful.sessionlessMethods().join(', ')}`,
+    );
 
     const second = await timedProbe(t, { memory });
     assertSuccess(second.result);

@@ -10,9 +10,17 @@ import type { ToolSummary } from '../../src/probe/types.js';
 const search: ToolSummary = {
   name: 'search',
   description: 'Search records',
-  inputSchema: { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1 } }, required: ['query'] },
+  inputSchema: {
+    type: 'object',
+    properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1 } },
+    required: ['query'],
+  },
 };
-const fetchTool: ToolSummary = { name: 'fetch', description: 'Fetch one record', inputSchema: { type: 'object', properties: { id: { type: 'string' } } } };
+const fetchTool: ToolSummary = {
+  name: 'fetch',
+  description: 'Fetch one record',
+  inputSchema: { type: 'object', properties: { id: { type: 'string' } } },
+};
 const echo: ToolSummary = { name: 'echo', inputSchema: { type: 'object' } };
 
 test('the hash is 16 hex characters and deterministic', () => {
@@ -27,7 +35,11 @@ test('tool order does not change the hash', () => {
 
 test('object key order (at every depth) does not change the hash', () => {
   const reordered: ToolSummary = {
-    inputSchema: { required: ['query'], properties: { limit: { minimum: 1, type: 'integer' }, query: { type: 'string' } }, type: 'object' },
+    inputSchema: {
+      required: ['query'],
+      properties: { limit: { minimum: 1, type: 'integer' }, query: { type: 'string' } },
+      type: 'object',
+    },
     description: 'Search records',
     name: 'search',
   };
@@ -81,7 +93,11 @@ test('diff: added, removed and changed tools, by name, sorted', () => {
 });
 
 test('diff: reordering and key reordering is no change', () => {
-  const reordered = [echo, { description: fetchTool.description, inputSchema: fetchTool.inputSchema, name: 'fetch' }, search];
+  const reordered = [
+    echo,
+    { description: fetchTool.description, inputSchema: fetchTool.inputSchema, name: 'fetch' },
+    search,
+  ];
   const d = diffToolLists([search, fetchTool, echo], reordered);
   assert.deepEqual(d, { added: [], removed: [], changed: [] });
   assert.equal(describeDiff(d), 'no change');

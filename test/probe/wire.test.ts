@@ -48,14 +48,19 @@ after(async () => {
 
 test('wire: answers carry status, statusText, ok and case-insensitive headers; JSON and text bodies read once', async () => {
   const s = await scripted({
-    '/json': (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }).end('{"ok":true}'),
+    '/json': (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json', 'x-multi': ['a', 'b'] }).end('{"ok":true}'),
     '/teapot': (_req, res) => res.writeHead(418, { 'www-authenticate': 'Bearer realm="x"' }).end('short and stout'),
     '/custom': (_req, res) => res.writeHead(599, 'Upstream Melted').end(),
   });
   servers.push(s);
   const wire = createProbeWire(target(`name: w\nurl: ${s.base}/json`), new AbortController().signal);
   try {
-    const res = await wire.fetch(`${s.base}/json`, { method: 'POST', headers: new Headers({ 'X-Probe': 'yes' }), body: '{"a":1}' });
+    const res = await wire.fetch(`${s.base}/json`, {
+      method: 'POST',
+      headers: new Headers({ 'X-Probe': 'yes' }),
+      body: '{"a":1}',
+    });
     assert.equal(res.status, 200);
     assert.equal(res.ok, true);
     assert.equal(res.statusText, 'OK');
@@ -93,7 +98,10 @@ test('wire: a form body is encoded with its content type; redirects are returned
   servers.push(s);
   const wire = createProbeWire(target(`name: w\nurl: ${s.base}/form`), new AbortController().signal);
   try {
-    const form = await wire.fetch(`${s.base}/form`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    const form = await wire.fetch(`${s.base}/form`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
     assert.equal(form.status, 204);
     await form.text();
     assert.equal(s.seen[0]?.body, 'grant_type=client_credentials');
@@ -112,7 +120,8 @@ test('wire: a form body is encoded with its content type; redirects are returned
 test('wire: every read path stops at max_response_bytes (declared length, text(), event stream)', async () => {
   const big = 'x'.repeat(4096);
   const s = await scripted({
-    '/declared': (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-length': big.length }).end(big),
+    '/declared': (_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': big.length }).end(big),
     '/chunked': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write(big.slice(0, 2048));
@@ -214,7 +223,10 @@ test('a Streamable HTTP probe of a JSON-answering server makes its requests over
 
 test('wire: text() drops a UTF-8 byte-order mark and sends a User-Agent by default', async () => {
   const s = await scripted({
-    '/bom': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')])),
+    '/bom': (_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')])),
   });
   servers.push(s);
   const wire = createProbeWire(target(`name: w\nurl: ${s.base}/bom`), new AbortController().signal);
@@ -237,14 +249,26 @@ test('a probe resumes a stream the server closed before answering (GET with Last
       if (req.method === 'GET') {
         if (!req.headers['last-event-id']) return void res.writeHead(405).end();
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end(`id: 2\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: listId, result: { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] } })}\n\n`);
+        res.end(
+          `id: 2\ndata: ${JSON.stringify({ jsonrpc: '2.0', id: listId, result: { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] } })}\n\n`,
+        );
         return;
       }
       const m = JSON.parse(body) as { id?: unknown; method: string; params?: { protocolVersion?: string } };
       if (m.id === undefined) return void res.writeHead(202).end();
       if (m.method === 'initialize') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { protocolVersion: m.params?.protocolVersion, capabilities: { tools: {} }, serverInfo: { name: 'poll', version: '1' } } }));
+        res.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            id: m.id,
+            result: {
+              protocolVersion: m.params?.protocolVersion,
+              capabilities: { tools: {} },
+              serverInfo: { name: 'poll', version: '1' },
+            },
+          }),
+        );
         return;
       }
       if (m.method === 'tools/list') {
@@ -258,9 +282,20 @@ test('a probe resumes a stream the server closed before answering (GET with Last
     },
   });
   servers.push(s);
-  const r = await probe(target(`name: poll\nurl: ${s.base}/mcp\ntransport: streamable-http\ntimeout: 3s`), { memory: { era: 'legacy' } });
+  const r = await probe(target(`name: poll\nurl: ${s.base}/mcp\ntransport: streamable-http\ntimeout: 3s`), {
+    memory: { era: 'legacy' },
+  });
   assert.equal(r.success, true, `${r.reason}: ${r.message}\n${r.log.join('\n')}`);
-  assert.deepEqual(r.tools?.map((t) => t.name), ['echo']);
-  assert.ok(s.seen.some((x) => x.method === 'GET' && x.headers['last-event-id'] === '1'), 'the resuming GET reached the server');
-  assert.ok(!s.seen.some((x) => x.method === 'GET' && !x.headers['last-event-id']), 'the standalone GET stream was answered locally');
+  assert.deepEqual(
+    r.tools?.map((t) => t.name),
+    ['echo'],
+  );
+  assert.ok(
+    s.seen.some((x) => x.method === 'GET' && x.headers['last-event-id'] === '1'),
+    'the resuming GET reached the server',
+  );
+  assert.ok(
+    !s.seen.some((x) => x.method === 'GET' && !x.headers['last-event-id']),
+    'the standalone GET stream was answered locally',
+  );
 });

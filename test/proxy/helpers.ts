@@ -20,7 +20,11 @@ export interface ProxyUnderTest {
 }
 
 /** Starts a proxy (on 127.0.0.1:0) in front of `upstreamUrl`, recording into a fresh registry. */
-export async function proxyFor(upstreamUrl: string, proxy: Record<string, unknown> = {}, name = 't'): Promise<ProxyUnderTest> {
+export async function proxyFor(
+  upstreamUrl: string,
+  proxy: Record<string, unknown> = {},
+  name = 't',
+): Promise<ProxyUnderTest> {
   const target = targetOf({ name, url: upstreamUrl, internal: { proxy: { listen: '127.0.0.1:0', ...proxy } } });
   const registry = new Registry();
   const recorder = new Recorder(registry);
@@ -60,9 +64,13 @@ export async function proxyFor(upstreamUrl: string, proxy: Record<string, unknow
 }
 
 /** A connected SDK v2 client over Streamable HTTP (or legacy SSE). */
-export async function connectClient(url: string, kind: 'streamable' | 'sse' = 'streamable'): Promise<{ client: Client; transport: StreamableHTTPClientTransport | SSEClientTransport }> {
+export async function connectClient(
+  url: string,
+  kind: 'streamable' | 'sse' = 'streamable',
+): Promise<{ client: Client; transport: StreamableHTTPClientTransport | SSEClientTransport }> {
   const client = new Client({ name: 'fanout-agent', version: '1.0.0' });
-  const transport = kind === 'sse' ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
+  const transport =
+    kind === 'sse' ? new SSEClientTransport(new URL(url)) : new StreamableHTTPClientTransport(new URL(url));
   await client.connect(transport);
   return { client, transport };
 }

@@ -21,65 +21,99 @@ async function outcome(p: Promise<unknown>): Promise<{ ok: unknown } | { code: u
 }
 
 for (const jsonResponse of [false, true]) {
-  test(`fan-out of ${SESSIONS} agents through the proxy (${jsonResponse ? 'JSON' : 'SSE'} answers)`, { timeout: 60_000 }, async () => {
-    const server = await startToolServer(jsonResponse);
-    const p = await proxyFor(server.url);
-    try {
-      const agents = await Promise.all(Array.from({ length: SESSIONS }, () => connectClient(p.url)));
-      assert.equal(await p.value('mcp_server_sessions_active', { target: 't' }), SESSIONS);
-      assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'initialize' }), SESSIONS);
+  test(
+    `fan-out of ${SESSIONS} agents through the proxy (${jsonResponse ? 'JSON' : 'SSE'} answers)`,
+    { timeout: 60_000 },
+    async () => {
+      const server = await startToolServer(jsonResponse);
+      const p = await proxyFor(server.url);
+      try {
+        const agents = await Promise.all(Array.from({ length: SESSIONS }, () => connectClient(p.url)));
+        assert.equal(await p.value('mcp_server_sessions_active', { target: 't' }), SESSIONS);
+        assert.equal(
+          await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'initialize' }),
+          SESSIONS,
+        );
 
-      // Each agent: three quick calls, a slow one, a failing tool, an unknown tool, all at once.
-      const runs = agents.map(({ client }, i) =>
-        Promise.all([
-          outcome(client.callTool({ name: 'echo', arguments: { message: `a${i}` } })),
-          outcome(client.callTool({ name: 'echo', arguments: { message: `b${i}` } })),
-          outcome(client.callTool({ name: 'echo', arguments: { message: `c${i}` } })),
-          outcome(client.callTool({ name: 'sleep', arguments: { ms: 4000 } })),
-          outcome(client.callTool({ name: 'fail', arguments: {} })),
-          outcome(client.callTool({ name: 'no-such-tool', arguments: {} })),
-        ]),
-      );
-      // While the slow tool runs, the gauges read what is really happening.
-      let most = 0;
-      const inFlight = await eventually(async () => {
-        most = Math.max(most, await p.value('mcp_server_tool_calls_active', { target: 't' }));
-        return most >= SESSIONS;
-      }, 3800);
-      assert.ok(inFlight, `slow calls in flight: at most ${most} seen; ${JSON.stringify(p.proxy.observer.snapshot())}`);
-      assert.equal(await p.value('mcp_server_sessions_active', { target: 't' }), SESSIONS);
-      const results = await Promise.all(runs);
-      assert.equal(await p.value('mcp_server_tool_calls_active', { target: 't' }), 0);
+        // Each agent: three quick calls, a slow one, a failing tool, an unknown tool, all at once.
+        const runs = agents.map(({ client }, i) =>
+          Promise.all([
+            outcome(client.callTool({ name: 'echo', arguments: { message: `a${i}` } })),
+            outcome(client.callTool({ name: 'echo', arguments: { message: `b${i}` } })),
+            outcome(client.callTool({ name: 'echo', arguments: { message: `c${i}` } })),
+            outcome(client.callTool({ name: 'sleep', arguments: { ms: 4000 } })),
+            outcome(client.callTool({ name: 'fail', arguments: {} })),
+            outcome(client.callTool({ name: 'no-such-tool', arguments: {} })),
+          ]),
+        );
+        // While the slow tool runs, the gauges read what is really happening.
+        let most = 0;
+        const inFlight = await eventually(async () => {
+          most = Math.max(most, await p.value('mcp_server_tool_calls_active', { target: 't' }));
+          return most >= SESSIONS;
+        }, 3800);
+        assert.ok(
+          inFlight,
+          `slow calls in flight: at most ${most} seen; ${JSON.stringify(p.proxy.observer.snapshot())}`,
+        );
+        assert.equal(await p.value('mcp_server_sessions_active', { target: 't' }), SESSIONS);
+        const results = await Promise.all(runs);
+        assert.equal(await p.value('mcp_server_tool_calls_active', { target: 't' }), 0);
 
-      // Expected error types from what the agents themselves saw.
-      const expected = new Map<string, number>();
-      for (const r of results.flat()) {
-        const key = 'code' in r ? String(r.code) : (r.ok as { isError?: boolean }).isError ? 'tool_error' : '';
-        expected.set(key, (expected.get(key) ?? 0) + 1);
+        // Expected error types from what the agents themselves saw.
+        const expected = new Map<string, number>();
+        for (const r of results.flat()) {
+          const key = 'code' in r ? String(r.code) : (r.ok as { isError?: boolean }).isError ? 'tool_error' : '';
+          expected.set(key, (expected.get(key) ?? 0) + 1);
+        }
+        assert.equal(expected.get(''), SESSIONS * 4);
+        console.log('# error types seen by the agents:', JSON.stringify([...expected]));
+        assert.equal(
+          expected.get('tool_error') ?? 0,
+          SESSIONS * (1 + (expected.has('-32602') ? 0 : 1)),
+          JSON.stringify([...expected]),
+        );
+        for (const [errorType, n] of expected) {
+          assert.equal(
+            await p.value('mcp_server_operation_duration_seconds_count', {
+              target: 't',
+              mcp_method_name: 'tools/call',
+              error_type: errorType,
+            }),
+            n,
+            `error_type="${errorType}"`,
+          );
+        }
+        assert.equal(
+          await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/call' }),
+          SESSIONS * 6,
+        );
+        // The slow calls landed in buckets above a second.
+        assert.ok(
+          (await p.value('mcp_server_operation_duration_seconds_bucket', {
+            mcp_method_name: 'tools/call',
+            error_type: '',
+            le: '1',
+          })) <=
+            SESSIONS * 3,
+        );
+
+        // DELETE ends each session.
+        await Promise.all(
+          agents.map(async ({ client, transport }) => {
+            await (transport as { terminateSession(): Promise<void> }).terminateSession();
+            await client.close();
+          }),
+        );
+        assert.equal(await p.value('mcp_server_sessions_active', { target: 't' }), 0);
+        assert.equal(await p.value('mcp_server_session_duration_seconds_count', { target: 't' }), SESSIONS);
+        assert.equal(server.sessions(), 0);
+      } finally {
+        await p.close();
+        await server.close();
       }
-      assert.equal(expected.get(''), SESSIONS * 4);
-      console.log('# error types seen by the agents:', JSON.stringify([...expected]));
-      assert.equal(expected.get('tool_error') ?? 0, SESSIONS * (1 + (expected.has('-32602') ? 0 : 1)) , JSON.stringify([...expected]));
-      for (const [errorType, n] of expected) {
-        assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { target: 't', mcp_method_name: 'tools/call', error_type: errorType }), n, `error_type="${errorType}"`);
-      }
-      assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/call' }), SESSIONS * 6);
-      // The slow calls landed in buckets above a second.
-      assert.ok((await p.value('mcp_server_operation_duration_seconds_bucket', { mcp_method_name: 'tools/call', error_type: '', le: '1' })) <= SESSIONS * 3);
-
-      // DELETE ends each session.
-      await Promise.all(agents.map(async ({ client, transport }) => {
-        await (transport as { terminateSession(): Promise<void> }).terminateSession();
-        await client.close();
-      }));
-      assert.equal(await p.value('mcp_server_sessions_active', { target: 't' }), 0);
-      assert.equal(await p.value('mcp_server_session_duration_seconds_count', { target: 't' }), SESSIONS);
-      assert.equal(server.sessions(), 0);
-    } finally {
-      await p.close();
-      await server.close();
-    }
-  });
+    },
+  );
 }
 
 test('an idle session is ended after idle_timeout; a 404 for a session ends it too', { timeout: 20_000 }, async () => {
@@ -99,7 +133,13 @@ test('an idle session is ended after idle_timeout; a 404 for a session ends it t
     const after = await outcome(second.client.callTool({ name: 'echo', arguments: { message: 'x' } }));
     assert.ok('code' in after, 'the agent sees the 404');
     assert.equal(await p.value('mcp_server_sessions_active'), 0);
-    assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/call', error_type: 'http_404' }), 1);
+    assert.equal(
+      await p.value('mcp_server_operation_duration_seconds_count', {
+        mcp_method_name: 'tools/call',
+        error_type: 'http_404',
+      }),
+      1,
+    );
     await second.client.close();
   } finally {
     await p.close();
@@ -115,8 +155,14 @@ test('agents see identical results with and without the proxy (server-everything
     const proxied = await connectClient(p.url);
     const [d, q] = [direct.client, proxied.client];
     assert.deepEqual(await q.listTools(), await d.listTools());
-    assert.deepEqual(await q.callTool({ name: 'echo', arguments: { message: 'hi' } }), await d.callTool({ name: 'echo', arguments: { message: 'hi' } }));
-    assert.deepEqual(await q.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }), await d.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }));
+    assert.deepEqual(
+      await q.callTool({ name: 'echo', arguments: { message: 'hi' } }),
+      await d.callTool({ name: 'echo', arguments: { message: 'hi' } }),
+    );
+    assert.deepEqual(
+      await q.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }),
+      await d.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } }),
+    );
     const de = await outcome(d.callTool({ name: 'no-such-tool', arguments: {} }));
     const qe = await outcome(q.callTool({ name: 'no-such-tool', arguments: {} }));
     assert.deepEqual(qe, de);
@@ -125,10 +171,9 @@ test('agents see identical results with and without the proxy (server-everything
     assert.deepEqual(qv, dv);
     // The slow tool with progress notifications arrives intact through the proxy's SSE stream.
     const progress: number[] = [];
-    const slow = await q.callTool(
-      { name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } },
-      { onprogress: (pr: { progress: number }) => progress.push(pr.progress) } as never,
-    );
+    const slow = await q.callTool({ name: 'trigger-long-running-operation', arguments: { duration: 1, steps: 3 } }, {
+      onprogress: (pr: { progress: number }) => progress.push(pr.progress),
+    } as never);
     assert.deepEqual(progress, [1, 2, 3]);
     assert.match(JSON.stringify(slow), /completed/i);
     assert.ok((await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/list' })) >= 1);
@@ -142,25 +187,32 @@ test('agents see identical results with and without the proxy (server-everything
   }
 });
 
-test('legacy HTTP+SSE through the proxy: answers on the GET stream are timed, the session ends with the stream', { timeout: 60_000 }, async () => {
-  const everything = await startEverything('sse');
-  const p = await proxyFor(everything.url);
-  try {
-    const { client } = await connectClient(p.url, 'sse');
-    const tools = await client.listTools();
-    assert.ok(tools.tools.length > 0);
-    const echo = await client.callTool({ name: 'echo', arguments: { message: 'legacy' } });
-    assert.match(JSON.stringify(echo), /legacy/);
-    assert.equal(await p.value('mcp_server_sessions_active'), 1);
-    assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/list' }), 1);
-    assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/call', error_type: '' }), 1);
-    await client.close();
-    assert.ok(await eventually(async () => (await p.value('mcp_server_sessions_active')) === 0));
-  } finally {
-    await p.close();
-    await everything.close();
-  }
-});
+test(
+  'legacy HTTP+SSE through the proxy: answers on the GET stream are timed, the session ends with the stream',
+  { timeout: 60_000 },
+  async () => {
+    const everything = await startEverything('sse');
+    const p = await proxyFor(everything.url);
+    try {
+      const { client } = await connectClient(p.url, 'sse');
+      const tools = await client.listTools();
+      assert.ok(tools.tools.length > 0);
+      const echo = await client.callTool({ name: 'echo', arguments: { message: 'legacy' } });
+      assert.match(JSON.stringify(echo), /legacy/);
+      assert.equal(await p.value('mcp_server_sessions_active'), 1);
+      assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/list' }), 1);
+      assert.equal(
+        await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/call', error_type: '' }),
+        1,
+      );
+      await client.close();
+      assert.ok(await eventually(async () => (await p.value('mcp_server_sessions_active')) === 0));
+    } finally {
+      await p.close();
+      await everything.close();
+    }
+  },
+);
 
 test('upstream down: a clean 502 at once, never a hang', { timeout: 10_000 }, async () => {
   const port = await refusedPort();
@@ -175,7 +227,13 @@ test('upstream down: a clean 502 at once, never a hang', { timeout: 10_000 }, as
     assert.equal(res.statusCode, 502);
     await res.body.text();
     assert.ok(Date.now() - t0 < 1000, `answered in ${Date.now() - t0}ms`);
-    assert.equal(await p.value('mcp_server_operation_duration_seconds_count', { mcp_method_name: 'tools/list', error_type: 'http_502' }), 1);
+    assert.equal(
+      await p.value('mcp_server_operation_duration_seconds_count', {
+        mcp_method_name: 'tools/list',
+        error_type: 'http_502',
+      }),
+      1,
+    );
   } finally {
     await p.close();
   }

@@ -8,7 +8,17 @@ function targets(n: number, interval: string, timeout: string) {
   const yaml = `defaults: { interval: ${interval}, timeout: ${timeout} }\ntargets:\n${Array.from({ length: n }, (_, i) => `  - { name: t${i}, url: "http://127.0.0.1:9/mcp" }`).join('\n')}\n`;
   return parseConfig(yaml, {}).config!.targets;
 }
-const result = (target: string): ProbeResult => ({ target, success: true, startedAtMs: Date.now(), durationSeconds: 0, phases: {}, httpStatus: 0, operations: [], checks: [], log: [] });
+const result = (target: string): ProbeResult => ({
+  target,
+  success: true,
+  startedAtMs: Date.now(),
+  durationSeconds: 0,
+  phases: {},
+  httpStatus: 0,
+  operations: [],
+  checks: [],
+  log: [],
+});
 
 test('first probe at start, later probes at a per-target phase spread over the interval', async () => {
   const starts = new Map<string, number[]>();
@@ -59,7 +69,10 @@ test('many targets starting at once spread their first probes over 5 ms each (at
   const times = [...firsts.values()].sort((a, b) => a - b);
   assert.equal(times.length, 600, 'every target had its first probe within the spread');
   const inFirstSecond = times.filter((t) => t < 1000).length;
-  assert.ok(inFirstSecond > 120 && inFirstSecond < 300, `first probes in the first second: ${inFirstSecond} of 600 (expected about 200)`);
+  assert.ok(
+    inFirstSecond > 120 && inFirstSecond < 300,
+    `first probes in the first second: ${inFirstSecond} of 600 (expected about 200)`,
+  );
   assert.ok(times.at(-1)! > 2000, `the last first probe at ${times.at(-1)}ms, spread past 2 s`);
 });
 
@@ -83,7 +96,8 @@ test('after a spread-out start, no target is probed twice within half an interva
   await s.stop();
   assert.equal(skipped, 0, 'no slot found its target still probing');
   let tooSoon = 0;
-  for (const times of starts.values()) for (let i = 1; i < times.length; i++) if ((times[i] as number) - (times[i - 1] as number) < 1000) tooSoon++;
+  for (const times of starts.values())
+    for (let i = 1; i < times.length; i++) if ((times[i] as number) - (times[i - 1] as number) < 1000) tooSoon++;
   assert.equal(tooSoon, 0, `probes less than half an interval after the previous one: ${tooSoon}`);
   assert.equal(starts.size, 380);
 });
@@ -100,7 +114,10 @@ test('never two probes of one target at once: a slot that finds one running is s
       maxRunning = Math.max(maxRunning, running);
       await new Promise((r) => {
         const timer = setTimeout(r, 450);
-        o.signal.addEventListener('abort', () => { clearTimeout(timer); r(undefined); });
+        o.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          r(undefined);
+        });
       });
       running--;
       return result(t.name);

@@ -17,7 +17,11 @@ function render(text: string): { json?: string; error?: string } {
     const parsed = parseExposition(text);
     const plain = {
       types: Object.fromEntries(parsed.types),
-      samples: parsed.samples.map((s) => ({ name: s.name, labels: s.labels, value: Number.isFinite(s.value) ? s.value : String(s.value) })),
+      samples: parsed.samples.map((s) => ({
+        name: s.name,
+        labels: s.labels,
+        value: Number.isFinite(s.value) ? s.value : String(s.value),
+      })),
     };
     return { json: `${JSON.stringify(plain, null, 2)}\n` };
   } catch (err) {
@@ -29,7 +33,8 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.prom'))) {
   test(`golden ${file}`, () => {
     const got = render(readFileSync(join(dir, file), 'utf8'));
     const base = join(dir, file.replace(/\.prom$/, ''));
-    const [path, value] = got.json !== undefined ? [`${base}.json`, got.json] : [`${base}.error.txt`, got.error as string];
+    const [path, value] =
+      got.json !== undefined ? [`${base}.json`, got.json] : [`${base}.error.txt`, got.error as string];
     if (update) writeFileSync(path, value);
     assert.ok(existsSync(path), `${path} missing: ${got.error ?? 'parsed fine'}`);
     assert.equal(value, readFileSync(path, 'utf8'));

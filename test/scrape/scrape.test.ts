@@ -19,7 +19,12 @@ async function metricsServer(handler: (req: IncomingMessage, res: ServerResponse
 }
 
 async function scrape(url: string, internal: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  const target = targetOf({ name: 'srv', url: 'http://127.0.0.1:1/mcp', internal: { metrics_url: url, timeout: '2s', ...internal }, ...extra });
+  const target = targetOf({
+    name: 'srv',
+    url: 'http://127.0.0.1:1/mcp',
+    internal: { metrics_url: url, timeout: '2s', ...internal },
+    ...extra,
+  });
   const registry = new Registry();
   const recorder = new Recorder(registry);
   recorder.addTarget(target);
@@ -72,12 +77,30 @@ test('OTel semconv names are recognised by default; buckets are copied and summe
     assert.match(text, /^mcp_internal_scrape_success\{target="srv"\} 1$/m);
     assert.match(text, /^mcp_server_sessions_active\{target="srv"\} 7$/m);
     assert.match(text, /^mcp_server_tool_calls_active\{target="srv"\} 2$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_bucket\{le="0.1",target="srv",mcp_method_name="tools\/call",error_type=""\} 4$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_bucket\{le="1",target="srv",mcp_method_name="tools\/call",error_type=""\} 6$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_bucket\{le="\+Inf",target="srv",mcp_method_name="tools\/call",error_type=""\} 7$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_count\{target="srv",mcp_method_name="tools\/call",error_type=""\} 7$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_sum\{target="srv",mcp_method_name="tools\/call",error_type=""\} 4.3$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_count\{target="srv",mcp_method_name="tools\/call",error_type="tool_error"\} 2$/m);
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_bucket\{le="0.1",target="srv",mcp_method_name="tools\/call",error_type=""\} 4$/m,
+    );
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_bucket\{le="1",target="srv",mcp_method_name="tools\/call",error_type=""\} 6$/m,
+    );
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_bucket\{le="\+Inf",target="srv",mcp_method_name="tools\/call",error_type=""\} 7$/m,
+    );
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_count\{target="srv",mcp_method_name="tools\/call",error_type=""\} 7$/m,
+    );
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_sum\{target="srv",mcp_method_name="tools\/call",error_type=""\} 4.3$/m,
+    );
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_count\{target="srv",mcp_method_name="tools\/call",error_type="tool_error"\} 2$/m,
+    );
     assert.match(text, /^mcp_server_session_duration_seconds_count\{target="srv"\} 5$/m);
   } finally {
     await srv.close();
@@ -107,7 +130,12 @@ my_sessions{state="closed",shard="1"} 100
       {
         mapping: {
           sessions_active: { metric: 'my_sessions', match: { state: 'open' }, sum: true },
-          operation_duration: { metric: 'my_request_seconds', match: { app: 'x' }, method_label: 'method', error_label: 'code' },
+          operation_duration: {
+            metric: 'my_request_seconds',
+            match: { app: 'x' },
+            method_label: 'method',
+            error_label: 'code',
+          },
         },
       },
       { authorization: { credentials: 's3cret' } },
@@ -115,12 +143,20 @@ my_sessions{state="closed",shard="1"} 100
     assert.equal(result.success, true, result.message);
     assert.equal(auth, 'Bearer s3cret');
     assert.match(text, /^mcp_server_sessions_active\{target="srv"\} 9$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_bucket\{le="0.5",target="srv",mcp_method_name="tools\/call",error_type=""\} 9$/m);
-    assert.match(text, /^mcp_server_operation_duration_seconds_count\{target="srv",mcp_method_name="tools\/call",error_type=""\} 10$/m);
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_bucket\{le="0.5",target="srv",mcp_method_name="tools\/call",error_type=""\} 9$/m,
+    );
+    assert.match(
+      text,
+      /^mcp_server_operation_duration_seconds_count\{target="srv",mcp_method_name="tools\/call",error_type=""\} 10$/m,
+    );
     assert.doesNotMatch(text, /mcp_server_tool_calls_active\{/);
 
     // Without sum, two matching series are ambiguous: the scrape fails and says why.
-    const ambiguous = await scrape(srv.url, { mapping: { sessions_active: { metric: 'my_sessions', match: { state: 'open' } } } });
+    const ambiguous = await scrape(srv.url, {
+      mapping: { sessions_active: { metric: 'my_sessions', match: { state: 'open' } } },
+    });
     assert.equal(ambiguous.result.success, false);
     assert.match(ambiguous.result.message ?? '', /set sum: true/);
   } finally {
@@ -128,7 +164,10 @@ my_sessions{state="closed",shard="1"} 100
   }
 });
 
-async function failing(handler: (req: IncomingMessage, res: ServerResponse) => void, internal: Record<string, unknown> = {}): Promise<{ result: ScrapeResult; text: string }> {
+async function failing(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  internal: Record<string, unknown> = {},
+): Promise<{ result: ScrapeResult; text: string }> {
   const srv = await metricsServer(handler);
   try {
     return await scrape(srv.url, internal);
@@ -148,7 +187,9 @@ test('a malformed body fails the scrape with the line, never the content', async
 
 test('an oversized body is refused, declared or streamed', async () => {
   const big = 'm 1\n'.repeat(2000); // 8000 bytes
-  const declared = await failing((_req, res) => res.writeHead(200, { 'content-length': String(big.length) }).end(big), { max_response_bytes: 4096 });
+  const declared = await failing((_req, res) => res.writeHead(200, { 'content-length': String(big.length) }).end(big), {
+    max_response_bytes: 4096,
+  });
   assert.equal(declared.result.reason, 'too_large');
   const streamed = await failing(
     (_req, res) => {
@@ -163,7 +204,9 @@ test('an oversized body is refused, declared or streamed', async () => {
 });
 
 test('too many series, HTTP errors, a dead server and a slow one fail with their reason', async () => {
-  const many = await failing((_req, res) => res.end(Array.from({ length: 50 }, (_, i) => `m{i="${i}"} 1`).join('\n')), { max_series: 10 });
+  const many = await failing((_req, res) => res.end(Array.from({ length: 50 }, (_, i) => `m{i="${i}"} 1`).join('\n')), {
+    max_series: 10,
+  });
   assert.equal(many.result.reason, 'too_many_series');
   const status = await failing((_req, res) => res.writeHead(503).end('down'));
   assert.equal(status.result.reason, 'http_status');

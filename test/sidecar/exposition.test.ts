@@ -16,8 +16,18 @@ const OM = 'application/openmetrics-text; version=1.0.0';
 
 test('OpenMetrics and text scrapes do not disturb each other', async () => {
   const demo = await startDemoServer(0);
-  const { config } = parseConfig(`defaults: { interval: 1s, timeout: 800ms }\ntargets:\n  - { name: demo, url: ${demo.url} }\n`, {});
-  const sc = await startSidecar({ config: config!, env: {}, logger: silentLogger, listen: { host: '127.0.0.1', port: 0 }, enableLifecycle: false, processMetrics: false });
+  const { config } = parseConfig(
+    `defaults: { interval: 1s, timeout: 800ms }\ntargets:\n  - { name: demo, url: ${demo.url} }\n`,
+    {},
+  );
+  const sc = await startSidecar({
+    config: config!,
+    env: {},
+    logger: silentLogger,
+    listen: { host: '127.0.0.1', port: 0 },
+    enableLifecycle: false,
+    processMetrics: false,
+  });
   after(async () => {
     await sc.close();
     await demo.close();
@@ -27,7 +37,11 @@ test('OpenMetrics and text scrapes do not disturb each other', async () => {
     const res = await fetch(url, { headers: accept ? { accept } : {} });
     return { type: res.headers.get('content-type') ?? '', body: await res.text() };
   };
-  await waitFor(async () => /mcp_probes_total\{target="demo",result="success"\} [1-9]/.test((await get()).body), 10_000, 'a probe');
+  await waitFor(
+    async () => /mcp_probes_total\{target="demo",result="success"\} [1-9]/.test((await get()).body),
+    10_000,
+    'a probe',
+  );
 
   const results = await Promise.all(Array.from({ length: 10 }, (_, i) => get(i % 2 === 0 ? OM : undefined)));
   results.push(await get());
@@ -73,11 +87,22 @@ async function awkwardRegistry(): Promise<Registry> {
         durationSeconds: 0.0042,
         phases: { connect: 0.0003, handshake: 0.002, tools_list: 0.001 },
         httpStatus: 200,
-        server: { name: 'srv "q" \\ \n', version: '1', protocolVersion: '2025-06-18', transport: 'streamable-http', era: 'legacy' },
+        server: {
+          name: 'srv "q" \\ \n',
+          version: '1',
+          protocolVersion: '2025-06-18',
+          transport: 'streamable-http',
+          era: 'legacy',
+        },
         tools: [{ name: 'echo' }],
         toolListHash: 'abc',
         operations: [
-          { method: 'initialize', durationSeconds: 0.002, traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' },
+          {
+            method: 'initialize',
+            durationSeconds: 0.002,
+            traceId: '0af7651916cd43dd8448eb211c80319c',
+            spanId: 'b7ad6b7169203331',
+          },
           { method: 'tools/list', durationSeconds: 250, errorType: '-32603' },
         ],
         checks: [],
@@ -86,7 +111,12 @@ async function awkwardRegistry(): Promise<Registry> {
       false,
     );
   }
-  const extra = new Gauge({ name: 'awkward_values', help: 'help with \\ and\nnewline', labelNames: ['k'], registers: [registry] });
+  const extra = new Gauge({
+    name: 'awkward_values',
+    help: 'help with \\ and\nnewline',
+    labelNames: ['k'],
+    registers: [registry],
+  });
   extra.set({ k: 'nan' }, Number.NaN);
   extra.set({ k: 'inf' }, Infinity);
   extra.set({ k: 'ninf' }, -Infinity);
@@ -94,22 +124,39 @@ async function awkwardRegistry(): Promise<Registry> {
   extra.set({ k: 'q"uo\\te\nx' }, 1);
   new Counter({ name: 'awkward_no_suffix', help: 'a counter without _total', registers: [registry] }).inc(3);
   // prom-client refuses exemplars when registering on a text registry: register by hand, as the Recorder does.
-  const ex = new Counter({ name: 'awkward_exemplars_total', help: 'x', labelNames: ['a'], enableExemplars: true, registers: [] });
+  const ex = new Counter({
+    name: 'awkward_exemplars_total',
+    help: 'x',
+    labelNames: ['a'],
+    enableExemplars: true,
+    registers: [],
+  });
   registry.registerMetric(ex);
   ex.inc({ labels: { a: '1' }, value: 2, exemplarLabels: { trace_id: 'abc' } } as never);
   const h = new Histogram({ name: 'awkward_hist', help: 'h', buckets: [0.1, 1], enableExemplars: true, registers: [] });
   registry.registerMetric(h);
   h.observe({ value: 0.05, exemplarLabels: { trace_id: 'one' } });
   h.observe({ value: 50, exemplarLabels: { trace_id: 'inf' } });
-  new Gauge({ name: 'awkward_collected', help: 'set in collect', registers: [registry], collect() { this.set(7); } });
+  new Gauge({
+    name: 'awkward_collected',
+    help: 'set in collect',
+    registers: [registry],
+    collect() {
+      this.set(7);
+    },
+  });
   return registry;
 }
 
 /** prom-client's own rendering in one format (on a registry no one else is using). */
 async function promClientRender(registry: Registry, openMetrics: boolean): Promise<string> {
-  const counters = registry.getMetricsAsArray().filter((m) => (m as unknown as { type: string }).type === 'counter') as unknown as Array<{ name: string }>;
+  const counters = registry
+    .getMetricsAsArray()
+    .filter((m) => (m as unknown as { type: string }).type === 'counter') as unknown as Array<{ name: string }>;
   const names = counters.map((c) => c.name);
-  registry.setContentType((openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE) as never);
+  registry.setContentType(
+    (openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE) as never,
+  );
   try {
     return await registry.metrics();
   } finally {

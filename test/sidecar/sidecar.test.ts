@@ -32,7 +32,15 @@ async function scrape(sc: Sidecar) {
 async function start(yaml: string, extra: { configFile?: string; enableLifecycle?: boolean } = {}) {
   const { config, issues } = parseConfig(yaml, {});
   assert.deepEqual(issues, []);
-  const sc = await startSidecar({ config: config!, env: {}, logger, listen: { host: '127.0.0.1', port: 0 }, enableLifecycle: false, processMetrics: false, ...extra });
+  const sc = await startSidecar({
+    config: config!,
+    env: {},
+    logger,
+    listen: { host: '127.0.0.1', port: 0 },
+    enableLifecycle: false,
+    processMetrics: false,
+    ...extra,
+  });
   cleanups.push(() => sc.close());
   return sc;
 }
@@ -51,10 +59,17 @@ targets:
   - name: down
     url: http://127.0.0.1:${port}/mcp
 `);
-  const samples = await waitFor(async () => {
-    const s = await scrape(sc);
-    return (valueOf(s, 'mcp_probes_total', { target: 'down', result: 'failure' }) ?? 0) >= 2 && (valueOf(s, 'mcp_probes_total', { target: 'demo', result: 'success' }) ?? 0) >= 2 ? s : undefined;
-  }, 10_000, 'two probes of each target');
+  const samples = await waitFor(
+    async () => {
+      const s = await scrape(sc);
+      return (valueOf(s, 'mcp_probes_total', { target: 'down', result: 'failure' }) ?? 0) >= 2 &&
+        (valueOf(s, 'mcp_probes_total', { target: 'demo', result: 'success' }) ?? 0) >= 2
+        ? s
+        : undefined;
+    },
+    10_000,
+    'two probes of each target',
+  );
 
   assert.equal(valueOf(samples, 'mcp_probe_success', { target: 'demo' }), 1);
   assert.equal(valueOf(samples, 'mcp_probe_success', { target: 'down' }), 0);
@@ -62,11 +77,19 @@ targets:
   assert.ok((valueOf(samples, 'mcp_probe_consecutive_failures', { target: 'down' }) ?? 0) >= 2);
   assert.equal(valueOf(samples, 'mcp_probe_consecutive_failures', { target: 'demo' }), 0);
   // Closed sets exist up front, with zeros.
-  for (const reason of FAILURE_REASONS) assert.notEqual(valueOf(samples, 'mcp_probe_failures_total', { target: 'demo', reason }), undefined, reason);
-  for (const phase of PHASES) assert.notEqual(valueOf(samples, 'mcp_probe_phase_duration_seconds', { target: 'demo', phase }), undefined, phase);
+  for (const reason of FAILURE_REASONS)
+    assert.notEqual(valueOf(samples, 'mcp_probe_failures_total', { target: 'demo', reason }), undefined, reason);
+  for (const phase of PHASES)
+    assert.notEqual(valueOf(samples, 'mcp_probe_phase_duration_seconds', { target: 'demo', phase }), undefined, phase);
   assert.ok((valueOf(samples, 'mcp_probe_phase_duration_seconds', { target: 'demo', phase: 'tool_call' }) ?? 0) > 0);
   const info = samples.find((s) => s.name === 'mcp_server_info' && s.labels.target === 'demo');
-  assert.deepEqual(info?.labels, { target: 'demo', server_name: 'mcpwatch-demo', server_version: '1.0.0', protocol_version: '2026-07-28', transport: 'streamable-http' });
+  assert.deepEqual(info?.labels, {
+    target: 'demo',
+    server_name: 'mcpwatch-demo',
+    server_version: '1.0.0',
+    protocol_version: '2026-07-28',
+    transport: 'streamable-http',
+  });
   assert.equal(valueOf(samples, 'mcp_server_tools', { target: 'demo' }), 3);
   assert.equal(valueOf(samples, 'mcp_probe_http_status_code', { target: 'demo' }), 200);
   assert.equal(valueOf(samples, 'mcp_probe_http_status_code', { target: 'down' }), 0);
@@ -86,7 +109,8 @@ targets:
   assert.equal(valueOf(samples, 'mcpwatch_config_last_reload_successful'), 1);
   assert.ok((valueOf(samples, 'mcpwatch_probe_schedule_lag_seconds_count') ?? 0) >= 4);
   // No URL or port of a target leaks into any label.
-  for (const s of samples) for (const v of Object.values(s.labels)) assert.ok(!v.includes('127.0.0.1'), `${s.name} has a URL-ish label ${v}`);
+  for (const s of samples)
+    for (const v of Object.values(s.labels)) assert.ok(!v.includes('127.0.0.1'), `${s.name} has a URL-ish label ${v}`);
 });
 
 test('/probe probes one configured target into a fresh registry; names only', async () => {
@@ -104,7 +128,10 @@ targets:
   const samples = parsePromText(await res.text());
   assert.equal(valueOf(samples, 'mcp_probe_success', { target: 'demo' }), 1);
   assert.equal(valueOf(samples, 'mcp_probes_total', { target: 'demo', result: 'success' }), 1);
-  assert.ok(samples.every((s) => s.labels.target === undefined || s.labels.target === 'demo'), 'only the probed target');
+  assert.ok(
+    samples.every((s) => s.labels.target === undefined || s.labels.target === 'demo'),
+    'only the probed target',
+  );
 
   const debug = await (await fetch(`${base}/probe?target=demo&debug=true`)).text();
   assert.match(debug, /Verdict: {3}SUCCESS/);
@@ -124,33 +151,62 @@ test('reload adds, changes and removes targets; a bad config keeps the running o
   cleanups.push(demo.close);
   const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-reload-'));
   const file = join(dir, 'mcpwatch.yaml');
-  writeFileSync(file, `defaults: { interval: 500ms, timeout: 400ms }\ntargets:\n  - { name: a, url: ${demo.url} }\n  - { name: b, url: ${demo.url} }\n`);
+  writeFileSync(
+    file,
+    `defaults: { interval: 500ms, timeout: 400ms }\ntargets:\n  - { name: a, url: ${demo.url} }\n  - { name: b, url: ${demo.url} }\n`,
+  );
   const loaded = loadConfigFile(file, {});
-  const sc = await startSidecar({ config: loaded.config!, configFile: file, env: {}, logger, listen: { host: '127.0.0.1', port: 0 }, enableLifecycle: true, processMetrics: false });
+  const sc = await startSidecar({
+    config: loaded.config!,
+    configFile: file,
+    env: {},
+    logger,
+    listen: { host: '127.0.0.1', port: 0 },
+    enableLifecycle: true,
+    processMetrics: false,
+  });
   cleanups.push(() => sc.close());
   const base = `http://127.0.0.1:${sc.address.port}`;
-  await waitFor(async () => (valueOf(await scrape(sc), 'mcp_probe_success', { target: 'b' }) === 1 ? true : undefined), 5000, 'b up');
+  await waitFor(
+    async () => (valueOf(await scrape(sc), 'mcp_probe_success', { target: 'b' }) === 1 ? true : undefined),
+    5000,
+    'b up',
+  );
 
-  writeFileSync(file, `defaults: { interval: 500ms, timeout: 400ms }\ntargets:\n  - { name: a, url: ${demo.url} }\n  - { name: c, url: ${demo.url} }\n`);
+  writeFileSync(
+    file,
+    `defaults: { interval: 500ms, timeout: 400ms }\ntargets:\n  - { name: a, url: ${demo.url} }\n  - { name: c, url: ${demo.url} }\n`,
+  );
   const ok = await fetch(`${base}/-/reload`, { method: 'POST' });
   assert.equal(ok.status, 200, await ok.text());
-  const s1 = await waitFor(async () => {
-    const s = await scrape(sc);
-    return valueOf(s, 'mcp_probe_success', { target: 'c' }) === 1 ? s : undefined;
-  }, 5000, 'c probed');
+  const s1 = await waitFor(
+    async () => {
+      const s = await scrape(sc);
+      return valueOf(s, 'mcp_probe_success', { target: 'c' }) === 1 ? s : undefined;
+    },
+    5000,
+    'c probed',
+  );
   assert.equal(valueOf(s1, 'mcp_probe_success', { target: 'b' }), undefined, 'removed target has no series');
   assert.equal(s1.filter((s) => s.labels.target === 'b').length, 0);
   const aCount = valueOf(s1, 'mcp_probes_total', { target: 'a', result: 'success' }) ?? 0;
   assert.ok(aCount >= 2, 'a kept its counters: undisturbed by the reload');
 
-  writeFileSync(file, `defaults: { interval: 500ms, timeout: 400ms }\ntargets:\n  - { name: a, url: ${demo.url}, bogus: 1 }\n`);
+  writeFileSync(
+    file,
+    `defaults: { interval: 500ms, timeout: 400ms }\ntargets:\n  - { name: a, url: ${demo.url}, bogus: 1 }\n`,
+  );
   const bad = await fetch(`${base}/-/reload`, { method: 'POST' });
   assert.equal(bad.status, 500);
   assert.match(await bad.text(), /targets\[0\]: unknown key "bogus"/);
-  const s2 = await waitFor(async () => {
-    const s = await scrape(sc);
-    return (valueOf(s, 'mcp_probes_total', { target: 'c', result: 'success' }) ?? 0) >= 3 ? s : undefined;
-  }, 5000, 'c still probed after a refused reload');
+  const s2 = await waitFor(
+    async () => {
+      const s = await scrape(sc);
+      return (valueOf(s, 'mcp_probes_total', { target: 'c', result: 'success' }) ?? 0) >= 3 ? s : undefined;
+    },
+    5000,
+    'c still probed after a refused reload',
+  );
   assert.equal(valueOf(s2, 'mcpwatch_config_last_reload_successful'), 0);
   assert.ok(logs.some((l) => l.includes('config reload failed')));
 });
@@ -165,20 +221,47 @@ targets:
   - { name: drift, url: ${srv.url} }
 `);
   const base = `http://127.0.0.1:${sc.address.port}`;
-  await waitFor(async () => ((valueOf(await scrape(sc), 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0) >= 2 ? true : undefined), 5000, 'two probes');
+  await waitFor(
+    async () =>
+      (valueOf(await scrape(sc), 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0) >= 2
+        ? true
+        : undefined,
+    5000,
+    'two probes',
+  );
   assert.equal(valueOf(await scrape(sc), 'mcp_server_tool_list_changes_total', { target: 'drift' }), 0);
   tools = ['alpha', 'gamma'];
-  const s = await waitFor(async () => {
-    const x = await scrape(sc);
-    return valueOf(x, 'mcp_server_tool_list_changes_total', { target: 'drift' }) === 1 ? x : undefined;
-  }, 5000, 'one change');
+  const s = await waitFor(
+    async () => {
+      const x = await scrape(sc);
+      return valueOf(x, 'mcp_server_tool_list_changes_total', { target: 'drift' }) === 1 ? x : undefined;
+    },
+    5000,
+    'one change',
+  );
   // Later probes see the same new list: the count must stay at 1 (not one per probe).
   const probed = valueOf(s, 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0;
-  await waitFor(async () => ((valueOf(await scrape(sc), 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0) >= probed + 2 ? true : undefined), 5000, 'two more probes');
+  await waitFor(
+    async () =>
+      (valueOf(await scrape(sc), 'mcp_probes_total', { target: 'drift', result: 'success' }) ?? 0) >= probed + 2
+        ? true
+        : undefined,
+    5000,
+    'two more probes',
+  );
   assert.equal(valueOf(await scrape(sc), 'mcp_server_tool_list_changes_total', { target: 'drift' }), 1, 'counted once');
-  assert.equal(s.filter((x) => x.name === 'mcp_server_tool_list_info' && x.labels.target === 'drift').length, 1, 'one hash series');
-  assert.ok(logs.some((l) => l.includes('tool list changed') && l.includes('+gamma -beta')), 'the log line says what changed');
-  const json = (await (await fetch(`${base}/api/v1/targets`)).json()) as { targets: Array<{ name: string; toolListChanges: Array<{ added: string[]; removed: string[] }> }> };
+  assert.equal(
+    s.filter((x) => x.name === 'mcp_server_tool_list_info' && x.labels.target === 'drift').length,
+    1,
+    'one hash series',
+  );
+  assert.ok(
+    logs.some((l) => l.includes('tool list changed') && l.includes('+gamma -beta')),
+    'the log line says what changed',
+  );
+  const json = (await (await fetch(`${base}/api/v1/targets`)).json()) as {
+    targets: Array<{ name: string; toolListChanges: Array<{ added: string[]; removed: string[] }> }>;
+  };
   const drift = json.targets.find((t) => t.name === 'drift');
   assert.deepEqual(drift?.toolListChanges[0]?.added, ['gamma']);
   assert.deepEqual(drift?.toolListChanges[0]?.removed, ['beta']);

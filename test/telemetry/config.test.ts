@@ -10,7 +10,10 @@ test('tracing is off unless an exporter or an endpoint is configured', () => {
   assert.equal(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' }).enabled, true);
   assert.equal(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).enabled, true);
   assert.equal(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' }).enabled, true);
-  assert.equal(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).enabled, false);
+  assert.equal(
+    tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'none' }).enabled,
+    false,
+  );
   assert.equal(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' }).enabled, false);
   assert.equal(setupTracing({}).enabled, false);
 });
@@ -19,7 +22,10 @@ test('endpoints: the base one gets /v1/traces, the traces one is used as is', ()
   assert.equal(tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp' }).url, 'http://localhost:4318/v1/traces');
   assert.equal(tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' }).url, 'http://c:4318/v1/traces');
   assert.equal(
-    tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://t/ingest' }).url,
+    tracingConfigFromEnv({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://t/ingest',
+    }).url,
     'https://t/ingest',
   );
 });
@@ -51,7 +57,12 @@ test('unsupported values warn and never throw; grpc turns tracing off with a rea
   const g = tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
   assert.equal(g.enabled, false);
   assert.match(g.warnings.join('\n'), /grpc" is not supported/);
-  const w = tracingConfigFromEnv({ OTEL_TRACES_EXPORTER: 'otlp,zipkin', OTEL_TRACES_SAMPLER: 'sometimes', OTEL_TRACES_SAMPLER_ARG: '2', OTEL_BSP_MAX_QUEUE_SIZE: '-1' });
+  const w = tracingConfigFromEnv({
+    OTEL_TRACES_EXPORTER: 'otlp,zipkin',
+    OTEL_TRACES_SAMPLER: 'sometimes',
+    OTEL_TRACES_SAMPLER_ARG: '2',
+    OTEL_BSP_MAX_QUEUE_SIZE: '-1',
+  });
   assert.equal(w.enabled, true);
   assert.equal(w.sampler, 'parentbased_always_on');
   assert.equal(w.maxQueueSize, 2048);
@@ -59,6 +70,10 @@ test('unsupported values warn and never throw; grpc turns tracing off with a rea
 });
 
 test('an empty OTEL_EXPORTER_OTLP_TRACES_TIMEOUT counts as unset: the general timeout applies', () => {
-  const c = tracingConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '', OTEL_EXPORTER_OTLP_TIMEOUT: '2500' });
+  const c = tracingConfigFromEnv({
+    OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+    OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '',
+    OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+  });
   assert.equal(c.exportTimeoutMs, 2500);
 });

@@ -56,7 +56,9 @@ test('/metrics in OpenMetrics carries exemplars whose trace and span ids were ex
     let body = '';
     const until = Date.now() + 8000;
     while (Date.now() < until) {
-      const res = await fetch(`${base}/metrics`, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+      const res = await fetch(`${base}/metrics`, {
+        headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+      });
       assert.match(String(res.headers.get('content-type')), /application\/openmetrics-text/);
       body = await res.text();
       found = exemplars(body, 'mcp_client_operation_duration_seconds');
@@ -64,12 +66,21 @@ test('/metrics in OpenMetrics carries exemplars whose trace and span ids were ex
       if (found.length > 0 && found.every((e) => exported.has(`${e.traceId}/${e.spanId}`))) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.ok(found.length > 0, `exemplars in:\n${body.split('\n').filter((l) => l.includes('client_operation')).join('\n')}`);
+    assert.ok(
+      found.length > 0,
+      `exemplars in:\n${body
+        .split('\n')
+        .filter((l) => l.includes('client_operation'))
+        .join('\n')}`,
+    );
     for (const e of found) {
       const span = receiver.spans.find((s) => s.traceId === e.traceId && s.spanId === e.spanId);
       assert.ok(span, `exemplar ${e.traceId}/${e.spanId} names an exported span`);
       assert.match(span.name, /^(initialize|server\/discover|tools\/list) fixture$/);
-      assert.ok(receiver.spans.some((s) => s.traceId === e.traceId && s.name === 'probe fixture'), 'and its trace has the probe root');
+      assert.ok(
+        receiver.spans.some((s) => s.traceId === e.traceId && s.name === 'probe fixture'),
+        'and its trace has the probe root',
+      );
     }
     assert.ok(body.trimEnd().endsWith('# EOF'));
 
@@ -118,7 +129,10 @@ for (const collector of ['closed port', 'receiver that never answers'] as const)
       const tracedMs = performance.now() - t0;
       ctx.diagnostic(`${n} probes: untraced ${baselineMs.toFixed(0)}ms, traced ${tracedMs.toFixed(0)}ms`);
       // Generous against noise on 2 cores; a blocked probe would wait for an export timeout (3s).
-      assert.ok(tracedMs < baselineMs * 3 + 1500, `${n} traced probes took ${tracedMs.toFixed(0)}ms, untraced ${baselineMs.toFixed(0)}ms`);
+      assert.ok(
+        tracedMs < baselineMs * 3 + 1500,
+        `${n} traced probes took ${tracedMs.toFixed(0)}ms, untraced ${baselineMs.toFixed(0)}ms`,
+      );
       if (receiver) assert.ok(receiver.requests() >= 1, 'exports were in flight while probing');
     } finally {
       const t0 = performance.now();

@@ -39,7 +39,9 @@ async function traceOf(receiver: OtlpReceiver, tracing: Tracing, result: ProbeRe
     await new Promise((r) => setTimeout(r, 20));
   }
   const got = receiver.spans.filter((s) => s.traceId === traceId).map((s) => s.name);
-  assert.fail(`trace ${traceId}: expected a root and ${result.operations.length} operation spans, received [${got.join(', ')}]`);
+  assert.fail(
+    `trace ${traceId}: expected a root and ${result.operations.length} operation spans, received [${got.join(', ')}]`,
+  );
 }
 
 function rootOf(spans: ReceivedSpan[]): ReceivedSpan {
@@ -85,7 +87,10 @@ test('a successful probe is one trace: root span, a child per MCP operation, sem
     assert.equal(root.resource['service.name'], 'mcpwatch');
     assert.equal(root.resource['deployment.environment.name'], 'test');
 
-    const names = spans.filter((s) => s !== root).map((s) => s.name).sort();
+    const names = spans
+      .filter((s) => s !== root)
+      .map((s) => s.name)
+      .sort();
     assert.deepEqual(names, ['initialize fixture', 'tools/call fixture', 'tools/list fixture']);
     for (const s of spans.filter((x) => x !== root)) {
       assert.equal(s.parentSpanId, root.spanId, `${s.name} is a child of the probe span`);
@@ -102,12 +107,19 @@ test('a successful probe is one trace: root span, a child per MCP operation, sem
     const call = childNamed(spans, 'tools/call fixture');
     assert.equal(call.attributes['gen_ai.tool.name'], 'echo');
     const handshake = childNamed(spans, 'initialize fixture');
-    assert.deepEqual(handshake.events.map((e) => e.name), ['dns', 'connect'], 'connection phases as events (no TLS on http)');
+    assert.deepEqual(
+      handshake.events.map((e) => e.name),
+      ['dns', 'connect'],
+      'connection phases as events (no TLS on http)',
+    );
     assert.equal(typeof handshake.events[1]?.attributes['mcpwatch.phase.duration_seconds'], 'number');
 
     // The server saw each request with the context of the operation's span.
     // (With no era learned yet, the handshake tries server/discover before initialize.)
-    assert.deepEqual(server.received.map((q) => q.method).filter((m) => m !== 'server/discover'), ['initialize', 'tools/list', 'tools/call']);
+    assert.deepEqual(
+      server.received.map((q) => q.method).filter((m) => m !== 'server/discover'),
+      ['initialize', 'tools/list', 'tools/call'],
+    );
     for (const q of server.received) {
       const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(q.traceparent ?? '');
       assert.ok(m, `${q.method} carried a sampled traceparent, got ${q.traceparent}`);
@@ -137,9 +149,26 @@ test('failed probes: the root span and the failing operation carry error.type = 
   const closed = await refusedPort();
   try {
     const cases = [
-      { reason: 'connect', t: targetOf({ name: 'refused', url: `http://127.0.0.1:${closed}/mcp`, transport: 'streamable-http', timeout: '2s' }), failing: 'initialize' },
-      { reason: 'http_status', t: targetOf({ name: 'status', url: status500.url, transport: 'streamable-http', timeout: '2s' }), failing: 'initialize' },
-      { reason: 'assertion', t: targetOf({ name: 'expect', url: recording.url, expect: { tools: ['no-such-tool'] } }), failing: undefined },
+      {
+        reason: 'connect',
+        t: targetOf({
+          name: 'refused',
+          url: `http://127.0.0.1:${closed}/mcp`,
+          transport: 'streamable-http',
+          timeout: '2s',
+        }),
+        failing: 'initialize',
+      },
+      {
+        reason: 'http_status',
+        t: targetOf({ name: 'status', url: status500.url, transport: 'streamable-http', timeout: '2s' }),
+        failing: 'initialize',
+      },
+      {
+        reason: 'assertion',
+        t: targetOf({ name: 'expect', url: recording.url, expect: { tools: ['no-such-tool'] } }),
+        failing: undefined,
+      },
     ] as const;
     for (const c of cases) {
       const r = await probe(c.t, { tracer: tracing.hooks });

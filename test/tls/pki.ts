@@ -21,7 +21,8 @@ export interface Pki {
   remove(): void;
 }
 
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+const openssl = (dir: string, args: string[]) =>
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
 /** `notAfter` of a certificate, unix seconds. */
 export function notAfterSeconds(dir: string, cert: string): number {
@@ -37,20 +38,92 @@ export function makePki(): Pki {
   writeFileSync(join(dir, 'serial'), '1000\n');
   writeFileSync(
     join(dir, 'ca.cnf'),
-    ['[ca]', 'default_ca = d', '[d]', 'database = index.txt', 'new_certs_dir = db', 'serial = serial', 'default_md = sha256', 'policy = p', 'copy_extensions = copy', 'unique_subject = no', '[p]', 'commonName = supplied', ''].join('\n'),
+    [
+      '[ca]',
+      'default_ca = d',
+      '[d]',
+      'database = index.txt',
+      'new_certs_dir = db',
+      'serial = serial',
+      'default_md = sha256',
+      'policy = p',
+      'copy_extensions = copy',
+      'unique_subject = no',
+      '[p]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
   );
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=mcpwatch test CA']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=mcpwatch test CA',
+  ]);
   const issue = (name: string, san: string, validity: string[], extra: string[] = []) => {
-    openssl(dir, ['req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`, ...extra]);
-    openssl(dir, ['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.crt', '-keyfile', 'ca.key', '-in', `${name}.csr`, '-out', `${name}.crt`, '-notext', ...validity]);
+    openssl(dir, [
+      'req',
+      ...ec,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=${san}`,
+      ...extra,
+    ]);
+    openssl(dir, [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.crt',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      `${name}.csr`,
+      '-out',
+      `${name}.crt`,
+      '-notext',
+      ...validity,
+    ]);
     return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   };
   const server = issue('server', 'IP:127.0.0.1,DNS:localhost', ['-days', '30']);
-  const expired = issue('expired', 'IP:127.0.0.1,DNS:localhost', ['-startdate', '20200101000000Z', '-enddate', '20200102000000Z']);
+  const expired = issue('expired', 'IP:127.0.0.1,DNS:localhost', [
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+  ]);
   const wrongHost = issue('wronghost', 'DNS:wrong.example', ['-days', '30']);
   const client = issue('client', 'DNS:mcpwatch-client', ['-days', '30'], ['-addext', 'extendedKeyUsage=clientAuth']);
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'self.key', '-out', 'self.crt', '-days', '30', '-subj', '/CN=self-signed', '-addext', 'subjectAltName=IP:127.0.0.1']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'self.key',
+    '-out',
+    'self.crt',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=self-signed',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+  ]);
   return {
     dir,
     caCert: join(dir, 'ca.crt'),

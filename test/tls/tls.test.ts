@@ -23,7 +23,10 @@ after(async () => {
   pki?.remove();
 });
 
-async function httpsServer(cert: { cert: string; key: string }, extra: Record<string, unknown> = {}): Promise<HostileServer> {
+async function httpsServer(
+  cert: { cert: string; key: string },
+  extra: Record<string, unknown> = {},
+): Promise<HostileServer> {
   const s = await healthyServer({ tls: { cert: pki.read(cert.cert), key: pki.read(cert.key), ...extra } });
   servers.push(s);
   return s;
@@ -31,7 +34,13 @@ async function httpsServer(cert: { cert: string; key: string }, extra: Record<st
 
 test('tls: a server certificate from a custom CA verifies with ca_file; the expiry gauge equals its notAfter', async () => {
   const s = await httpsServer(pki.server);
-  const target = targetOf({ name: 'custom-ca', url: s.url, transport: 'streamable-http', timeout: '3s', tls: { ca_file: pki.caCert } });
+  const target = targetOf({
+    name: 'custom-ca',
+    url: s.url,
+    transport: 'streamable-http',
+    timeout: '3s',
+    tls: { ca_file: pki.caCert },
+  });
   const r = await probe(target);
   assert.equal(r.success, true, r.message);
   assert.ok(r.phases.tls !== undefined && r.phases.tls > 0, 'tls phase timed');
@@ -41,7 +50,13 @@ test('tls: a server certificate from a custom CA verifies with ca_file; the expi
   recorder.addTarget(target);
   recorder.recordProbe(r, false);
   const text = await registry.metrics();
-  assert.match(text, new RegExp(`^mcp_probe_tls_cert_expiry_timestamp_seconds\\{target="custom-ca"\\} ${pki.server.notAfterSeconds}$`, 'm'));
+  assert.match(
+    text,
+    new RegExp(
+      `^mcp_probe_tls_cert_expiry_timestamp_seconds\\{target="custom-ca"\\} ${pki.server.notAfterSeconds}$`,
+      'm',
+    ),
+  );
 });
 
 test('tls: without the CA the same server fails: verify by default', async () => {
@@ -60,7 +75,15 @@ for (const f of failing) {
   test(`tls: a ${f.name} certificate gives reason tls with a readable message`, async () => {
     const s = await httpsServer(f.cert());
     const t0 = Date.now();
-    const r = await probe(targetOf({ name: 'bad-cert', url: s.url, transport: 'streamable-http', timeout: '2s', tls: { ca_file: pki.caCert } }));
+    const r = await probe(
+      targetOf({
+        name: 'bad-cert',
+        url: s.url,
+        transport: 'streamable-http',
+        timeout: '2s',
+        tls: { ca_file: pki.caCert },
+      }),
+    );
     assert.equal(r.reason, 'tls', r.message);
     assert.match(r.message ?? '', f.message);
     assert.ok(Date.now() - t0 < 2000, 'fails fast, not at the deadline');
@@ -69,26 +92,54 @@ for (const f of failing) {
 
 test('tls: insecure_skip_verify accepts a self-signed certificate', async () => {
   const s = await httpsServer(pki.selfSigned);
-  const r = await probe(targetOf({ name: 'skip', url: s.url, transport: 'streamable-http', timeout: '3s', tls: { insecure_skip_verify: true } }));
+  const r = await probe(
+    targetOf({
+      name: 'skip',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      tls: { insecure_skip_verify: true },
+    }),
+  );
   assert.equal(r.success, true, r.message);
 });
 
 test('tls: mTLS: the client certificate is presented; without it the server refuses (tls)', async () => {
   const s = await httpsServer(pki.server, { ca: pki.read(pki.caCert), requestCert: true, rejectUnauthorized: true });
   const ok = await probe(
-    targetOf({ name: 'mtls', url: s.url, transport: 'streamable-http', timeout: '3s', tls: { ca_file: pki.caCert, cert_file: pki.client.cert, key_file: pki.client.key } }),
+    targetOf({
+      name: 'mtls',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      tls: { ca_file: pki.caCert, cert_file: pki.client.cert, key_file: pki.client.key },
+    }),
   );
   assert.equal(ok.success, true, ok.message);
-  const refused = await probe(targetOf({ name: 'mtls-none', url: s.url, transport: 'streamable-http', timeout: '3s', tls: { ca_file: pki.caCert } }));
+  const refused = await probe(
+    targetOf({
+      name: 'mtls-none',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      tls: { ca_file: pki.caCert },
+    }),
+  );
   assert.equal(refused.success, false);
-  assert.equal(refused.reason, "tls", `${refused.message}\n${refused.log.join("\n")}`);
-  assert.match(refused.message ?? "", /certificate/i);
+  assert.equal(refused.reason, 'tls', `${refused.message}\n${refused.log.join('\n')}`);
+  assert.match(refused.message ?? '', /certificate/i);
 });
 
 test('tls: server_name overrides the name verified (SNI and certificate check)', async () => {
   const s = await httpsServer(pki.wrongHost);
   const r = await probe(
-    targetOf({ name: 'sni', url: s.url, transport: 'streamable-http', timeout: '3s', tls: { ca_file: pki.caCert, server_name: 'wrong.example' } }),
+    targetOf({
+      name: 'sni',
+      url: s.url,
+      transport: 'streamable-http',
+      timeout: '3s',
+      tls: { ca_file: pki.caCert, server_name: 'wrong.example' },
+    }),
   );
   assert.equal(r.success, true, r.message);
 });

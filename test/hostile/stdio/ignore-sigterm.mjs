@@ -12,10 +12,22 @@ process.stdin.on('data', (chunk) => {
     const line = buf.slice(0, i);
     buf = buf.slice(i + 1);
     let msg;
-    try { msg = JSON.parse(line); } catch { continue; }
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if (msg.id === undefined) continue;
     if (msg.method === 'initialize') {
-      send({ jsonrpc: '2.0', id: msg.id, result: { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'stubborn', version: '1.0.0' } } });
+      send({
+        jsonrpc: '2.0',
+        id: msg.id,
+        result: {
+          protocolVersion: '2025-06-18',
+          capabilities: { tools: {} },
+          serverInfo: { name: 'stubborn', version: '1.0.0' },
+        },
+      });
     } else if (msg.method === 'tools/list') {
       send({ jsonrpc: '2.0', id: msg.id, result: { tools: [{ name: 'noop', inputSchema: { type: 'object' } }] } });
     } else {
