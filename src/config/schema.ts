@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 import { parseDurationMs } from './duration.js';
-import { TRANSPORTS } from '../probe/types.js';
-import type { InternalMapping } from '../scrape/types.js';
+import type { InternalMapping } from './mapping.js';
+import { TRANSPORTS } from './transports.js';
 
 /** A Prometheus-style duration (`500ms`, `30s`, `5m`), parsed to milliseconds. */
 export const Duration = z.string().transform((text, ctx) => {

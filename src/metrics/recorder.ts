@@ -7,23 +7,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRICS, PROXY_UNOBSERVED_REASONS, type MetricDef, type ProxyUnobservedReason } from './names.js';
 import { FAILURE_REASONS, PHASES, type ProbeResult } from '../probe/types.js';
 import type { TargetConfig } from '../config/schema.js';
+import { safeLabel } from '../net/labels.js';
 import type { HistogramSeries, ScrapeResult } from '../scrape/types.js';
-
-const MAX_LABEL_LENGTH = 64;
-
-/**
- * Label values that come from a server (name, version) are bounded in length and character set,
- * so a hostile server cannot blow up cardinality or smuggle odd bytes into a scrape.
- */
-export function safeLabel(value: string | undefined): string {
-  return boundLabel(value).trim() || 'unknown';
-}
-
-/** A label value from outside, bounded in length and character set ('' stays ''). */
-export function boundLabel(value: string | undefined): string {
-  if (!value) return '';
-  return value.replace(/[^A-Za-z0-9 ._:/@+()-]/g, '_').slice(0, MAX_LABEL_LENGTH);
-}
 
 type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
 

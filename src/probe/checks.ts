@@ -5,12 +5,6 @@
 import type { CheckResult, ServerIdentity, ToolSummary } from './types.js';
 import type { TargetConfig } from '../config/schema.js';
 
-/** Raised inside a probe when a check fails; classified as `assertion`. */
-export class ProbeAssertionError extends Error {
-  readonly code = 'MCPWATCH_ASSERTION';
-  override readonly name = 'ProbeAssertionError';
-}
-
 /** Evaluates `expect` against the handshake and tool list. */
 export function checkExpectations(
   expect: TargetConfig['expect'],

@@ -5,7 +5,18 @@
  * Order matters: the most specific evidence wins (a body over the limit beats the parse error
  * it causes; a refused connection beats the SDK's generic "fetch failed").
  */
+import { errorChain, findMcpwatchError, type ErrorCode } from '../net/errors.js';
 import type { FailureReason } from './types.js';
+
+/** The failure reason of each of mcpwatch's own error codes. */
+const REASON_OF: Record<ErrorCode, FailureReason> = {
+  response_too_large: 'response_too_large',
+  assertion: 'assertion',
+  config: 'internal',
+  invalid_response: 'invalid_response',
+  auth: 'auth',
+  deadline: 'timeout',
+};
 
 /** What the probe knew when the error happened. */
 export interface ClassifyInput {
@@ -55,23 +66,6 @@ function isTlsCode(code: string): boolean {
   );
 }
 
-/** Walks `cause` (and AggregateError members) to collect every error in the chain. */
-export function errorChain(error: unknown): unknown[] {
-  const out: unknown[] = [];
-  const stack: unknown[] = [error];
-  while (stack.length > 0 && out.length < 16) {
-    const e = stack.shift();
-    if (e === undefined || e === null || out.includes(e)) continue;
-    out.push(e);
-    if (typeof e === 'object') {
-      const obj = e as { cause?: unknown; errors?: unknown[] };
-      if (obj.cause !== undefined) stack.push(obj.cause);
-      if (Array.isArray(obj.errors)) stack.push(...obj.errors);
-    }
-  }
-  return out;
-}
-
 function prop(e: unknown, key: string): unknown {
   return typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[key] : undefined;
 }
@@ -107,11 +101,9 @@ export function classifyError(input: ClassifyInput): FailureReason {
   const names = chain.map((e) => String(prop(e, 'name') ?? ''));
   const messages = chain.map((e) => String(prop(e, 'message') ?? ''));
 
-  if (strCodes.includes('MCPWATCH_RESPONSE_TOO_LARGE')) return 'response_too_large';
-  if (strCodes.includes('MCPWATCH_ASSERTION') || names.includes('ProbeAssertionError')) return 'assertion';
-  if (strCodes.includes('MCPWATCH_CONFIG')) return 'internal';
-  if (strCodes.includes('MCPWATCH_INVALID_RESPONSE')) return 'invalid_response';
-  if (strCodes.includes('MCPWATCH_AUTH')) return 'auth';
+  // Our own errors say what they are; a deadline falls through to the timing evidence below.
+  const own = findMcpwatchError(input.error);
+  if (own && own.code !== 'deadline') return REASON_OF[own.code];
 
   // Connection-level evidence from the HTTP layer is the most precise.
   if (input.connectError?.code) {

@@ -7,15 +7,14 @@
  * phase timings are only visible on new connections. See ../../docs/metrics.md.
  */
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
-import { ResponseTooLargeError, WireResponse, plainHeaders, type RawHeaders } from './wire-response.js';
+import { WireResponse, plainHeaders, type RawHeaders } from './wire-response.js';
+import { declaredOverLimit, tooLargeError } from '../net/body.js';
+import { tlsConnectOptions } from '../net/tls.js';
 import { VERSION } from '../version.js';
-
-export { ResponseTooLargeError };
 
 /** What the wire saw during one probe; read by classify() and the recorder. */
 export interface WireObservations {
@@ -46,33 +45,6 @@ export interface ProbeWire {
   observations: WireObservations;
   /** Destroys every socket of this probe. Never throws. */
   close(): Promise<void>;
-}
-
-/** Reads a TLS file named in config; the error names the key, never the content. */
-function readTlsFile(path: string | undefined, key: string): Buffer | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new Error(`tls.${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: err,
-    });
-  }
-}
-
-/**
- * undici connect options for a target's `tls` block (probes, scrapes and the proxy alike).
- * Reads the files now; throws an error naming the key if one cannot be read.
- */
-export function tlsConnectOptions(tls: TargetConfig['tls'], timeoutMs: number): buildConnector.BuildOptions {
-  return {
-    timeout: timeoutMs,
-    ca: readTlsFile(tls?.caFile, 'ca_file'),
-    cert: readTlsFile(tls?.certFile, 'cert_file'),
-    key: readTlsFile(tls?.keyFile, 'key_file'),
-    servername: tls?.serverName,
-    rejectUnauthorized: !(tls?.insecureSkipVerify ?? false),
-  } as buildConnector.BuildOptions;
 }
 
 function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefined): number | undefined {
@@ -217,11 +189,10 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
       res.statusText,
     );
     if (status >= 400) obs.lastErrorHeaders = response.headers.toObject();
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
+    if (declaredOverLimit(res.headers, limit) !== undefined) {
       obs.tooLarge = true;
       res.body.destroy();
-      throw new ResponseTooLargeError(limit);
+      throw tooLargeError(limit);
     }
     return response as unknown as Response;
   };

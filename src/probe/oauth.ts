@@ -5,9 +5,12 @@
  * answers 401 (revoked early). No module state: the cache lives in the memory passed in.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
+import { readBounded } from '../net/body.js';
+import { readSecretFile } from '../net/credentials.js';
+import { hasCode, McpwatchError } from '../net/errors.js';
+import { tlsConnectOptions } from '../net/tls.js';
 import type { ProbeMemory } from './types.js';
 
 type OAuth2Config = NonNullable<TargetConfig['oauth2']>;
@@ -16,10 +19,9 @@ type OAuth2Config = NonNullable<TargetConfig['oauth2']>;
 export const EXPIRY_SKEW_MS = 10_000;
 const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
 
-/** A token endpoint failure; classified as reason `auth` (code MCPWATCH_AUTH). */
-export class OAuthError extends Error {
-  readonly code = 'MCPWATCH_AUTH';
-  override readonly name = 'OAuthError';
+/** A token endpoint failure: an `auth` McpwatchError (failure reason `auth`). */
+function oauthError(message: string): McpwatchError {
+  return new McpwatchError('auth', message);
 }
 
 /** Identifies a token's origin: a config change (other client, scopes, endpoint) invalidates it. */
@@ -31,15 +33,7 @@ function cacheKey(cfg: OAuth2Config): string {
 
 function readSecret(cfg: OAuth2Config): string {
   if (!cfg.clientSecretFile) return cfg.clientSecret ?? '';
-  try {
-    return readFileSync(cfg.clientSecretFile, 'utf8').trim();
-  } catch (err) {
-    const e = new Error(
-      `oauth2.client_secret_file: cannot read ${cfg.clientSecretFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-    );
-    (e as Error & { code: string }).code = 'MCPWATCH_CONFIG';
-    throw e;
-  }
+  return readSecretFile(cfg.clientSecretFile, 'oauth2.client_secret_file');
 }
 
 /** The client secret currently configured (for redaction); empty when unreadable. */
@@ -58,13 +52,15 @@ export function dropToken(memory: ProbeMemory): void {
 
 /**
  * Returns an access token for `cfg`: the cached one while it is fresh, else a new one from the
- * token endpoint. Honours `signal`. Throws OAuthError (endpoint refused, unusable answer) or a
- * MCPWATCH_CONFIG error (secret file unreadable); messages never contain the secret or token.
+ * token endpoint, over a connection with the target's whole `tls` block (CA, client certificate,
+ * server name, skip-verify). Honours `signal`. Throws an `auth` McpwatchError (endpoint refused,
+ * unusable answer) or a `config` one (secret or TLS file unreadable); messages never contain the
+ * secret or token.
  */
 export async function getAccessToken(
   cfg: OAuth2Config,
   memory: ProbeMemory,
-  opts: { signal: AbortSignal; caFile?: string; now?: () => number },
+  opts: { signal: AbortSignal; tls?: TargetConfig['tls']; timeoutMs?: number; now?: () => number },
 ): Promise<{ accessToken: string; fromCache: boolean }> {
   const now = opts.now ?? Date.now;
   const key = cacheKey(cfg);
@@ -81,7 +77,7 @@ export async function getAccessToken(
   if (cfg.scopes.length > 0) form.set('scope', cfg.scopes.join(' '));
   // RFC 6749 section 2.3.1: id and secret are form-urlencoded before Basic encoding.
   const basic = Buffer.from(`${encodeURIComponent(cfg.clientId)}:${encodeURIComponent(secret)}`).toString('base64');
-  const agent = new Agent({ connect: opts.caFile ? { ca: readFileSync(opts.caFile) } : {} });
+  const agent = new Agent({ connect: tlsConnectOptions(opts.tls, opts.timeoutMs ?? 10_000) });
   let text: string;
   let status: number;
   try {
@@ -98,11 +94,13 @@ export async function getAccessToken(
       redirect: 'manual',
     });
     status = res.status;
-    text = await readBounded(res.body);
+    text = res.body ? (await readBounded(res.body, MAX_TOKEN_RESPONSE_BYTES)).toString('utf8') : '';
   } catch (err) {
-    if (opts.signal.aborted || err instanceof OAuthError) throw err;
+    if (opts.signal.aborted || hasCode(err, 'auth')) throw err;
+    if (hasCode(err, 'response_too_large'))
+      throw oauthError(`oauth2 token response exceeded ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new OAuthError(
+    throw oauthError(
       `oauth2 token endpoint unreachable: ${cause?.code ?? ''} ${cause?.message ?? (err as Error).message}`.trim(),
     );
   } finally {
@@ -116,10 +114,10 @@ export async function getAccessToken(
   }
   if (status < 200 || status >= 300) {
     const error = typeof body.error === 'string' ? `: ${body.error.slice(0, 64)}` : '';
-    throw new OAuthError(`oauth2 token endpoint answered HTTP ${status}${error}`);
+    throw oauthError(`oauth2 token endpoint answered HTTP ${status}${error}`);
   }
   if (typeof body.access_token !== 'string' || body.access_token === '')
-    throw new OAuthError('oauth2 token endpoint answered without an access_token');
+    throw oauthError('oauth2 token endpoint answered without an access_token');
   const expiresIn = Number(body.expires_in);
   memory.oauth2Token = {
     key,
@@ -128,17 +126,4 @@ export async function getAccessToken(
     expiresAtMs: Number.isFinite(expiresIn) && expiresIn > 0 ? now() + expiresIn * 1000 : undefined,
   };
   return { accessToken: body.access_token, fromCache: false };
-}
-
-async function readBounded(body: ReadableStream<Uint8Array> | null): Promise<string> {
-  if (!body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.byteLength;
-    if (size > MAX_TOKEN_RESPONSE_BYTES)
-      throw new OAuthError(`oauth2 token response exceeded ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

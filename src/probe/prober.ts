@@ -7,10 +7,9 @@
  * SSE start has no timeout of its own); it never leaks a socket, session or child process.
  */
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import type { TargetConfig } from '../config/schema.js';
-import { classifyError, errorChain } from './classify.js';
-import { checkCanary, checkExpectations, ProbeAssertionError } from './checks.js';
+import { classifyError } from './classify.js';
+import { checkCanary, checkExpectations } from './checks.js';
 import { createProbeWire, type ProbeWire } from './http-wire.js';
 import {
   callTool,
@@ -23,8 +22,10 @@ import {
   sessionIdOf,
   type McpConnection,
 } from './mcp-client.js';
-import { mergeSecrets, redact, safeUrl, targetSecrets } from './redact.js';
-import { hashToolList } from './tool-hash.js';
+import { resolveHeaders } from '../net/credentials.js';
+import { errorChain, hasCode, McpwatchError } from '../net/errors.js';
+import { mergeSecrets, redact, safeUrl, targetSecrets } from '../net/redact.js';
+import { hashToolList, trackToolList } from './tool-hash.js';
 import { assertUniqueToolNames } from './validate.js';
 import { currentClientSecret, dropToken, getAccessToken } from './oauth.js';
 import { checkAuthChallenge } from './auth-challenge.js';
@@ -62,39 +63,6 @@ export interface ProbeOptions {
   tracer?: TraceHooks;
 }
 
-class DeadlineError extends Error {
-  readonly code = 'MCPWATCH_DEADLINE';
-  constructor(ms: number) {
-    super(`probe deadline of ${ms}ms exceeded`);
-  }
-}
-
-/** Builds the request headers of a target, reading `credentials_file` afresh (rotated secrets). */
-export function resolveHeaders(target: TargetConfig): { headers: Record<string, string>; secrets: string[] } {
-  const headers = { ...target.headers };
-  const secrets = targetSecrets(target);
-  const a = target.authorization;
-  if (a) {
-    let credentials = a.credentials;
-    if (a.credentialsFile) {
-      try {
-        credentials = readFileSync(a.credentialsFile, 'utf8').trim();
-      } catch (err) {
-        const e = new Error(
-          `authorization.credentials_file: cannot read ${a.credentialsFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-        );
-        (e as Error & { code: string }).code = 'MCPWATCH_CONFIG';
-        throw e;
-      }
-    }
-    if (credentials) {
-      headers.Authorization = `${a.type} ${credentials}`;
-      return { headers, secrets: mergeSecrets(secrets, [credentials]) };
-    }
-  }
-  return { headers, secrets };
-}
-
 /** Runs one probe of `target`. Never rejects. */
 export async function probe(target: TargetConfig, options: ProbeOptions = {}): Promise<ProbeResult> {
   const memory = options.memory ?? {};
@@ -120,7 +88,10 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
   if (trace.traceId) say(`trace id ${trace.traceId}`);
 
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(new DeadlineError(target.timeoutMs)), target.timeoutMs);
+  const timer = setTimeout(
+    () => deadline.abort(new McpwatchError('deadline', `probe deadline of ${target.timeoutMs}ms exceeded`)),
+    target.timeoutMs,
+  );
   const onOuterAbort = () => deadline.abort(options.signal?.reason ?? new Error('probe aborted'));
   if (options.signal?.aborted) onOuterAbort();
   else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
@@ -177,6 +148,7 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
         memory.transport = target.transport === 'auto' ? kind : undefined;
         memory.era = attempt.server?.era;
         memory.protocolVersion = attempt.server?.protocolVersion;
+        trackToolList(result, memory);
         break;
       }
       // transport: auto falls back to legacy SSE when the Streamable HTTP endpoint refuses the POST.
@@ -265,12 +237,15 @@ async function oauthHeader(
   const cfg = target.oauth2 as NonNullable<TargetConfig['oauth2']>;
   const secrets = [currentClientSecret(cfg)].filter((s) => s.length > 0);
   try {
-    const { accessToken, fromCache } = await getAccessToken(cfg, memory, { signal, caFile: target.tls?.caFile });
+    const { accessToken, fromCache } = await getAccessToken(cfg, memory, {
+      signal,
+      tls: target.tls,
+      timeoutMs: target.timeoutMs,
+    });
     secrets.push(accessToken);
     return { header: `Bearer ${accessToken}`, fromCache, secrets };
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    const reason: FailureReason = signal.aborted ? 'timeout' : code === 'MCPWATCH_AUTH' ? 'auth' : 'internal';
+    const reason: FailureReason = signal.aborted ? 'timeout' : hasCode(err, 'auth') ? 'auth' : 'internal';
     return {
       secrets,
       error: {
@@ -446,7 +421,7 @@ async function attemptProbe(
       });
     }
     const failedExpect = attempt.checks.find((c) => !c.ok);
-    if (failedExpect) throw new ProbeAssertionError(`expect.${failedExpect.name}: ${failedExpect.message}`);
+    if (failedExpect) throw new McpwatchError('assertion', `expect.${failedExpect.name}: ${failedExpect.message}`);
 
     if (target.canary && runCanary) {
       phase = 'tool_call';
@@ -477,11 +452,11 @@ async function attemptProbe(
       attempt.checks.push(...canaryChecks);
       say(`tools/call ${canary.tool}: ${callResult.isError ? 'isError' : 'ok'}`);
       const failedCanary = canaryChecks.find((c) => !c.ok);
-      if (failedCanary) throw new ProbeAssertionError(`canary.${failedCanary.name}: ${failedCanary.message}`);
+      if (failedCanary) throw new McpwatchError('assertion', `canary.${failedCanary.name}: ${failedCanary.message}`);
     }
   } catch (err) {
     const obs = wire?.observations;
-    const timedOut = signal.aborted && (signal.reason as { code?: string })?.code === 'MCPWATCH_DEADLINE';
+    const timedOut = signal.aborted && hasCode(signal.reason, 'deadline');
     attempt.reason = classifyError({
       error: err,
       timedOut,

@@ -4,7 +4,7 @@
  * it changes only when what a client sees changes.
  */
 import { createHash } from 'node:crypto';
-import type { ToolListDiff, ToolSummary } from './types.js';
+import type { ProbeMemory, ProbeResult, ToolListDiff, ToolSummary } from './types.js';
 
 /** JSON with object keys sorted at every level. */
 export function canonicalJson(value: unknown): string {
@@ -46,4 +46,16 @@ export function diffToolLists(before: readonly ToolSummary[], after: readonly To
 export function describeDiff(d: ToolListDiff): string {
   const parts = [...d.added.map((n) => `+${n}`), ...d.removed.map((n) => `-${n}`), ...d.changed.map((n) => `~${n}`)];
   return parts.length === 0 ? 'no change' : parts.join(' ');
+}
+
+/**
+ * Tool-list drift: sets `result.toolListChange` when a successful probe lists other tools than
+ * the previous successful probe of the same target, and remembers this list in `memory`. The
+ * first listing is not a change; failed probes leave the memory as it was.
+ */
+export function trackToolList(result: ProbeResult, memory: ProbeMemory): void {
+  if (!result.success || !result.tools || !result.toolListHash) return;
+  const last = memory.lastToolList;
+  if (last && last.hash !== result.toolListHash) result.toolListChange = diffToolLists(last.tools, result.tools);
+  memory.lastToolList = { hash: result.toolListHash, tools: result.tools };
 }

@@ -2,6 +2,7 @@
  * The prober's contract: what a probe produces and the closed sets its labels come from.
  * Every other room (metrics, server, schedule, cli, telemetry) builds on these types.
  */
+import { TRANSPORTS, type TransportName } from '../config/transports.js';
 
 /** Phases of one probe, each timed separately; label values of `mcp_probe_phase_duration_seconds`. */
 export const PHASES = ['dns', 'connect', 'tls', 'handshake', 'tools_list', 'tool_call', 'close'] as const;
@@ -25,9 +26,8 @@ export const FAILURE_REASONS = [
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
-/** Transports a probe can speak; `auto` resolves to one of the others at probe time. */
-export const TRANSPORTS = ['auto', 'streamable-http', 'sse', 'stdio'] as const;
-export type TransportName = (typeof TRANSPORTS)[number];
+/** Transports a probe can speak (what users write in `transport:`; config owns the list). */
+export { TRANSPORTS, type TransportName };
 export type ResolvedTransport = Exclude<TransportName, 'auto'>;
 
 /** The two protocol eras: `legacy` = initialize handshake (2024-11-05 … 2025-11-25), `modern` = 2026-07-28 stateless. */
@@ -106,7 +106,7 @@ export interface ProbeResult {
   toolListHash?: string;
   operations: OperationRecord[];
   checks: CheckResult[];
-  /** Set by the scheduler when the tool list differs from the previous successful probe's. */
+  /** Set when the tool list differs from the previous successful probe's (from ProbeMemory). */
   toolListChange?: ToolListDiff;
   /** Timestamped lines describing the probe step by step, for `/probe?debug=true` and `probe` CLI. */
   log: string[];
@@ -115,8 +115,9 @@ export interface ProbeResult {
 }
 
 /**
- * State a target's probes carry from one probe to the next (owned by the scheduler, per target):
- * the era learned from the last success, so a probe skips version discovery round trips.
+ * State a target's probes carry from one probe to the next (one per target, kept by the
+ * scheduler, read and updated only by the prober): the era learned from the last success, so a
+ * probe skips version discovery round trips, the OAuth token, and the last tool list.
  */
 export interface ProbeMemory {
   transport?: ResolvedTransport;
@@ -126,4 +127,6 @@ export interface ProbeMemory {
   oauth2Token?: { key: string; accessToken: string; expiresAtMs?: number };
   /** When the canary tool call last ran (unix ms), for `canary.interval`. */
   lastCanaryAtMs?: number;
+  /** The tool list of the last successful probe, to report drift (`toolListChange`). */
+  lastToolList?: { hash: string; tools: ToolSummary[] };
 }

@@ -2,13 +2,8 @@
  * Checks on what a server sent that the SDK accepts but a probe must not: answers that parse
  * yet make no sense for a client. Pure functions; failures become reason `invalid_response`.
  */
+import { McpwatchError } from '../net/errors.js';
 import type { ToolSummary } from './types.js';
-
-/** Raised inside a probe when the server's answer is well-formed but unusable; classified `invalid_response`. */
-export class InvalidResponseError extends Error {
-  readonly code = 'MCPWATCH_INVALID_RESPONSE';
-  override readonly name = 'InvalidResponseError';
-}
 
 /**
  * Tool names listed more than once (across all pages), in first-seen order. A client cannot
@@ -25,12 +20,13 @@ export function duplicateToolNames(tools: readonly ToolSummary[]): string[] {
   return [...dup];
 }
 
-/** Throws InvalidResponseError when the tool list has duplicate names. */
+/** Throws an `invalid_response` McpwatchError when the tool list has duplicate names. */
 export function assertUniqueToolNames(tools: readonly ToolSummary[]): void {
   const dup = duplicateToolNames(tools);
   if (dup.length > 0) {
     const shown = dup.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 64)));
-    throw new InvalidResponseError(
+    throw new McpwatchError(
+      'invalid_response',
       `tools/list: duplicate tool names: ${shown.join(', ')}${dup.length > 5 ? ', …' : ''}`,
     );
   }

@@ -9,14 +9,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-
-/** Thrown into a body when it exceeds `maxResponseBytes`. */
-export class ResponseTooLargeError extends Error {
-  readonly code = 'MCPWATCH_RESPONSE_TOO_LARGE';
-  constructor(limit: number) {
-    super(`response body exceeded ${limit} bytes`);
-  }
-}
+import { readBounded, tooLargeError } from '../net/body.js';
 
 /** Raw response headers as undici's `request()` returns them (lower-case names). */
 export type RawHeaders = Record<string, string | string[] | undefined>;
@@ -136,7 +129,7 @@ export class WireResponse {
             seen += chunk.byteLength;
             if (seen > limit) {
               onTooLarge();
-              controller.error(new ResponseTooLargeError(limit));
+              controller.error(tooLargeError(limit));
               return;
             }
             controller.enqueue(chunk);
@@ -170,21 +163,11 @@ export class WireResponse {
     if (!node) return Buffer.alloc(0);
     if (this.#used) throw new TypeError('Body is unusable: Body has already been read');
     this.#used = true;
-    const chunks: Buffer[] = [];
-    let seen = 0;
-    for await (const chunk of node as AsyncIterable<Buffer>) {
-      seen += chunk.length;
-      if (seen > this.#limit) {
-        this.#onTooLarge();
-        node.destroy();
-        throw new ResponseTooLargeError(this.#limit);
-      }
-      chunks.push(chunk);
-    }
+    const bytes = await readBounded(node, this.#limit, this.#onTooLarge);
     // Let undici finish the exchange (mark the connection free) before the caller's next
     // request: sent in the same tick, that request would open a second connection.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, seen);
+    return bytes;
   }
 }
 

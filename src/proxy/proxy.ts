@@ -17,7 +17,7 @@ import type { TargetConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { createSseReader } from './sse.js';
 import { TrafficObserver, type ProxySink } from './observer.js';
-import { tlsConnectOptions } from '../probe/http-wire.js';
+import { tlsConnectOptions } from '../net/tls.js';
 
 const HOP_BY_HOP = new Set([
   'connection',

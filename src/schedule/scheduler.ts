@@ -14,14 +14,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/schema.js';
-import type { ProbeMemory, ProbeResult, ToolSummary } from '../probe/types.js';
-import { diffToolLists } from '../probe/tool-hash.js';
+import type { ProbeMemory, ProbeResult } from '../probe/types.js';
 import { nextCronTimeMs } from './cron.js';
 
 export interface SchedulerDeps {
   /** Runs one probe; must resolve (never reject) and honour the signal. */
   runProbe: (target: TargetConfig, options: { memory: ProbeMemory; signal: AbortSignal }) => Promise<ProbeResult>;
-  /** Called with each finished probe (tool-list drift already set). */
+  /** Called with each finished probe (the prober has set tool-list drift from the target's memory). */
   onResult: (result: ProbeResult, target: TargetConfig) => void;
   onSkip?: (target: string) => void;
   onLag?: (seconds: number) => void;
@@ -42,8 +41,6 @@ class TargetRunner {
   private timer?: NodeJS.Timeout;
   private inFlight?: { controller: AbortController; done: Promise<void> };
   private readonly memory: ProbeMemory = {};
-  private lastTools?: ToolSummary[];
-  private lastHash?: string;
   private slotMs = 0;
   /** This target's fixed phase: slots are phaseMs + k * interval. */
   private phaseMs = 0;
@@ -116,7 +113,6 @@ class TargetRunner {
       try {
         const result = await this.deps.runProbe(this.target, { memory: this.memory, signal: controller.signal });
         if (this.stopped && controller.signal.aborted) return;
-        this.trackTools(result);
         this.deps.onResult(result, this.target);
       } catch (err) {
         this.deps.onError?.('probe', err);
@@ -125,16 +121,6 @@ class TargetRunner {
       }
     })();
     this.inFlight = { controller, done };
-  }
-
-  private trackTools(result: ProbeResult): void {
-    if (!result.success || !result.tools || !result.toolListHash) return;
-    // The first probe after start is not a change.
-    if (this.lastHash !== undefined && this.lastHash !== result.toolListHash && this.lastTools) {
-      result.toolListChange = diffToolLists(this.lastTools, result.tools);
-    }
-    this.lastHash = result.toolListHash;
-    this.lastTools = result.tools;
   }
 
   /** Stops scheduling and aborts a probe in flight; resolves when it has ended. */

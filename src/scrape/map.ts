@@ -8,7 +8,7 @@
  * over the labels we drop (scope, transport, ...) per (method, error, le), which keeps them exact.
  */
 import type { ParsedExposition, Sample } from './parse.js';
-import { boundLabel } from '../metrics/recorder.js';
+import { boundLabel } from '../net/labels.js';
 import type { GaugeMapping, HistogramMapping, HistogramSeries, InternalMapping } from './types.js';
 
 /** The default mapping: OTel MCP semconv names through OTel's Prometheus exporter. */

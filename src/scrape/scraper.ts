@@ -7,18 +7,17 @@
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import type { TargetConfig } from '../config/schema.js';
-import { resolveHeaders } from '../probe/prober.js';
-import { tlsConnectOptions } from '../probe/http-wire.js';
-import { errorChain } from '../probe/classify.js';
-import { redact, targetSecrets } from '../probe/redact.js';
+import { readBounded, declaredOverLimit } from '../net/body.js';
+import { resolveHeaders } from '../net/credentials.js';
+import { firstErrorCode, hasCode } from '../net/errors.js';
+import { redact, targetSecrets } from '../net/redact.js';
+import { tlsConnectOptions } from '../net/tls.js';
 import { mapExposition } from './map.js';
 import { ExpositionParseError, parseExposition, TooManySeriesError } from './parse.js';
 import type { ScrapeFailure, ScrapeResult } from './types.js';
 
 /** What Prometheus itself asks for: OpenMetrics first, then the classic text format. */
 const ACCEPT = 'application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
-
-class TooLargeError extends Error {}
 
 /** Builds the connection pool of one scraper (TLS options of the target). Throws on unreadable TLS files. */
 export function createScrapeAgent(target: TargetConfig, timeoutMs: number): Agent {
@@ -62,31 +61,18 @@ export async function scrapeOnce(target: TargetConfig, agent: Agent, signal?: Ab
       return fail('http_status', `HTTP ${res.statusCode}`);
     }
     const limit = internal.maxResponseBytes;
-    const declared = Number(res.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
+    const declared = declaredOverLimit(res.headers, limit);
+    if (declared !== undefined) {
       res.body.destroy();
       return fail('too_large', `declared body of ${declared} bytes exceeds max_response_bytes ${limit}`);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        size += chunk.length;
-        if (size > limit) throw new TooLargeError();
-        chunks.push(chunk);
-      }
-    } finally {
-      if (size > limit) res.body.destroy();
-    }
-    text = Buffer.concat(chunks).toString('utf8');
+    text = (await readBounded(res.body, limit)).toString('utf8');
   } catch (err) {
-    if (err instanceof TooLargeError)
+    if (hasCode(err, 'response_too_large'))
       return fail('too_large', `body exceeds max_response_bytes ${internal.maxResponseBytes}`);
+    if (hasCode(err, 'config')) return fail('config', (err as Error).message);
     if (timeout.aborted) return fail('timeout', `no complete answer within ${internal.timeoutMs}ms`);
-    const code = errorChain(err)
-      .map((e) => (e as { code?: unknown } | undefined)?.code)
-      .find((c): c is string => typeof c === 'string');
-    return fail('connect', `${code ?? 'error'}: ${(err as Error).message}`);
+    return fail('connect', `${firstErrorCode(err) ?? 'error'}: ${(err as Error).message}`);
   }
   try {
     const parsed = parseExposition(text, internal.maxSeries);

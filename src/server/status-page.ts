@@ -8,7 +8,7 @@
  */
 import type { Config, TargetConfig } from '../config/schema.js';
 import { PHASES, type Phase } from '../probe/types.js';
-import { safeUrl } from '../probe/redact.js';
+import { safeUrl } from '../net/redact.js';
 import type { History, HistoryEntry } from './history.js';
 
 /** HTML-escapes text (element content and quoted attribute values alike). */

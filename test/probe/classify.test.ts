@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyError, errorChain, type ClassifyInput } from '../../src/probe/classify.js';
+import { classifyError, type ClassifyInput } from '../../src/probe/classify.js';
+import { errorChain, McpwatchError } from '../../src/net/errors.js';
 import { FAILURE_REASONS, type FailureReason } from '../../src/probe/types.js';
 
 /** An Error with extra own properties (code, status, name, cause). */
@@ -34,7 +35,7 @@ const cases: Array<[string, Partial<ClassifyInput>, FailureReason]> = [
   // timeout
   [
     'probe deadline fired',
-    { timedOut: true, error: err('probe deadline of 2000ms exceeded', { code: 'MCPWATCH_DEADLINE' }) },
+    { timedOut: true, error: new McpwatchError('deadline', 'probe deadline of 2000ms exceeded') },
     'timeout',
   ],
   ['SDK request timeout (-32001)', { error: err('Request timed out', { code: -32001 }) }, 'timeout'],
@@ -168,7 +169,7 @@ const cases: Array<[string, Partial<ClassifyInput>, FailureReason]> = [
     { transport: 'stdio', sawMalformedMessages: true, error: err('Connection closed', { code: 'CONNECTION_CLOSED' }) },
     'invalid_response',
   ],
-  ['prober validation error', { error: err('bad', { code: 'MCPWATCH_INVALID_RESPONSE' }) }, 'invalid_response'],
+  ['prober validation error', { error: new McpwatchError('invalid_response', 'bad') }, 'invalid_response'],
   // response_too_large
   [
     'body grew past the limit',
@@ -179,7 +180,7 @@ const cases: Array<[string, Partial<ClassifyInput>, FailureReason]> = [
     'limit error in the chain',
     {
       error: err('wrapped', {
-        cause: err('response body exceeded 1024 bytes', { code: 'MCPWATCH_RESPONSE_TOO_LARGE' }),
+        cause: new McpwatchError('response_too_large', 'response body exceeded 1024 bytes'),
       }),
     },
     'response_too_large',
@@ -190,21 +191,24 @@ const cases: Array<[string, Partial<ClassifyInput>, FailureReason]> = [
     'expect failed',
     {
       phase: 'tools_list',
-      error: err('expect.min_tools: 2 tools', { code: 'MCPWATCH_ASSERTION', name: 'ProbeAssertionError' }),
+      error: new McpwatchError('assertion', 'expect.min_tools: 2 tools'),
     },
     'assertion',
   ],
   [
     'canary failed, assertion beats the status seen',
-    { phase: 'tool_call', lastStatus: 200, error: err('canary_text', { name: 'ProbeAssertionError' }) },
+    { phase: 'tool_call', lastStatus: 200, error: new McpwatchError('assertion', 'canary_text') },
     'assertion',
   ],
   // internal
   ['unknown error', { error: new Error('something odd') }, 'internal'],
   ['a thrown string', { error: 'not even an Error' }, 'internal'],
+  // Our codes are types, not strings: an SDK or server error that happens to carry one of our
+  // code names as a string is classified by its own evidence.
+  ['a foreign error with our code as a string', { error: err('odd', { code: 'assertion' }) }, 'internal'],
   [
     'unreadable credentials file',
-    { error: err('authorization.credentials_file: cannot read', { code: 'MCPWATCH_CONFIG' }) },
+    { error: new McpwatchError('config', 'authorization.credentials_file: cannot read') },
     'internal',
   ],
 ];

@@ -231,7 +231,10 @@ test('memory: the second probe of a handshake server skips server/discover', asy
     const memory: ProbeMemory = {};
     const first = await timedProbe(t, { memory });
     assertSuccess(first.result);
-    assert.deepEqual(memory, { transport: 'streamable-http', era: 'legacy', protocolVersion: '2025-11-25' });
+    const { lastToolList, ...learned } = memory;
+    assert.deepEqual(learned, { transport: 'streamable-http', era: 'legacy', protocolVersion: '2025-11-25' });
+    // The tool list is remembered for drift (the scheduler no longer keeps it).
+    assert.ok((lastToolList?.tools.length ?? 0) > 0);
     assert.match(first.result.log.join('\n'), /handshake \(negotiating era\)/);
     const discoversBefore = stateful.sessionlessMethods().filter((m) => m === 'server/discover').length;
     assert.ok(
@@ -256,7 +259,10 @@ test('memory: the second probe of a 2026-07-28 server pins the version it learne
     const t = target(`name: memory-modern\nurl: ${modern.url}\ntimeout: 15s`);
     const memory: ProbeMemory = {};
     assertSuccess((await timedProbe(t, { memory })).result);
-    assert.deepEqual(memory, { transport: 'streamable-http', era: 'modern', protocolVersion: '2026-07-28' });
+    assert.deepEqual(
+      { ...memory, lastToolList: undefined },
+      { transport: 'streamable-http', era: 'modern', protocolVersion: '2026-07-28', lastToolList: undefined },
+    );
     const second = (await timedProbe(t, { memory })).result;
     assertSuccess(second);
     assert.match(second.log.join('\n'), /handshake \(server\/discover\)/);
@@ -275,7 +281,7 @@ test('memory is forgotten after a failure so the next probe re-learns', async ()
   await stateful.close();
   const failed = (await timedProbe(t, { memory })).result;
   assert.equal(failed.reason, 'connect', explain(failed));
-  assert.deepEqual(memory, {});
+  assert.deepEqual({ ...memory, lastToolList: undefined }, { lastToolList: undefined });
 });
 
 test('the 2026-07-28-only fixture really rejects initialize: a remembered legacy era fails, then is forgotten', async () => {
@@ -286,7 +292,12 @@ test('the 2026-07-28-only fixture really rejects initialize: a remembered legacy
     const failed = (await timedProbe(t, { memory })).result;
     assert.equal(failed.reason, 'unsupported_version', explain(failed));
     assert.equal(failed.httpStatus, 400);
-    assert.deepEqual(memory, {}, 'the era is re-learned after a failure');
+    // Only the last successful tool list (for drift) outlives a failure.
+    assert.deepEqual(
+      { ...memory, lastToolList: undefined },
+      { lastToolList: undefined },
+      'the era is re-learned after a failure',
+    );
     const next = (await timedProbe(t, { memory })).result;
     assertSuccess(next);
     assert.equal(next.server?.protocolVersion, '2026-07-28');

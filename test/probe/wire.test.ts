@@ -10,7 +10,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { listenTracked } from '../fixtures/net.js';
 import { target } from '../fixtures/targets.js';
 import { startStatelessJsonServer } from '../fixtures/sdk-servers.js';
-import { createProbeWire, ResponseTooLargeError } from '../../src/probe/http-wire.js';
+import { createProbeWire } from '../../src/probe/http-wire.js';
+import { McpwatchError } from '../../src/net/errors.js';
+
+const tooLarge = (e: unknown) => e instanceof McpwatchError && e.code === 'response_too_large';
 import { probe } from '../../src/probe/prober.js';
 import type { ProbeMemory } from '../../src/probe/types.js';
 
@@ -139,10 +142,10 @@ test('wire: every read path stops at max_response_bytes (declared length, text()
     const wire = createProbeWire(t, new AbortController().signal);
     try {
       if (path === '/declared') {
-        await assert.rejects(wire.fetch(`${s.base}${path}`), ResponseTooLargeError);
+        await assert.rejects(wire.fetch(`${s.base}${path}`), tooLarge);
       } else if (path === '/chunked') {
         const res = await wire.fetch(`${s.base}${path}`);
-        await assert.rejects(res.text(), ResponseTooLargeError);
+        await assert.rejects(res.text(), tooLarge);
       } else {
         const res = await wire.fetch(`${s.base}${path}`);
         const reader = (res.body as ReadableStream<Uint8Array>).getReader();
@@ -150,7 +153,7 @@ test('wire: every read path stops at max_response_bytes (declared length, text()
           (async () => {
             for (;;) if ((await reader.read()).done) break;
           })(),
-          ResponseTooLargeError,
+          tooLarge,
         );
       }
       assert.equal(wire.observations.tooLarge, true, `${path}: tooLarge observed`);
