@@ -131,9 +131,14 @@ export function buildRuleGroups(config: AlertsConfig): RuleGroup[] {
   ];
 }
 
-/** Every window the SLO and error-rate rules read a rate over, in first-use order without repeats. */
+/** Every window the SLO rules read bucket rates over, in first-use order without repeats. */
 function sloWindows(c: AlertsConfig): string[] {
-  return [...new Set([c.slo.window, ...c.slo.burnWindows.flatMap((b) => [b.short, b.long]), c.errorRate.window])];
+  return [...new Set([c.slo.window, ...c.slo.burnWindows.flatMap((b) => [b.short, b.long])])];
+}
+
+/** Every window a count rate is recorded for: the SLO windows and the error-rate window. */
+function countWindows(c: AlertsConfig): string[] {
+  return [...new Set([...sloWindows(c), c.errorRate.window])];
 }
 
 function probeRecordingRules(c: AlertsConfig): RecordingRule[] {
@@ -168,7 +173,10 @@ function sloRecordingRules(c: AlertsConfig): RecordingRule[] {
   const w = c.errorRate.window;
   return [
     ...windows.map((w) => ({ record: n.bucketRate(w), expr: `sum ${drop} (rate(${op}_bucket{${c.selector}}[${w}]))` })),
-    ...windows.map((w) => ({ record: n.countRate(w), expr: `sum ${drop} (rate(${op}_count{${c.selector}}[${w}]))` })),
+    ...countWindows(c).map((w) => ({
+      record: n.countRate(w),
+      expr: `sum ${drop} (rate(${op}_count{${c.selector}}[${w}]))`,
+    })),
     { record: n.quantile, expr: `histogram_quantile(${num(c.slo.objective)}, ${n.bucketRate(c.slo.window)})` },
     {
       // Empty (no series) while nothing fails: the alert then has nothing to compare, as it should.
