@@ -20,11 +20,20 @@ export interface AlertmanagerOptions {
 /** Alertmanager receiver names, one per severity. */
 export const RECEIVERS = { critical: 'pager', warning: 'ticket', info: 'low-priority' } as const;
 
-/** Alerts that MCPProbeFailing makes redundant for the same target: a down server is also slow. */
+/**
+ * Alerts that MCPProbeFailing makes redundant for the same target: a down server is also slow,
+ * fails its fan-out rounds, errs, and holds stale sessions and calls.
+ */
 export const SILENCED_BY_PROBE_FAILING = [
   'MCPProbeLatencyHigh',
   'MCPLatencySLOBreach',
   'MCPLatencyBudgetBurn',
+  'MCPFanoutSlowdown',
+  'MCPFanoutFailing',
+  'MCPSessionStuck',
+  'MCPSessionsNearMax',
+  'MCPToolCallsSaturated',
+  'MCPServerErrorRateHigh',
 ] as const;
 
 /** The Alertmanager config object (serialise it as YAML). Never throws. */
@@ -52,6 +61,12 @@ export function buildAlertmanagerConfig(options: AlertmanagerOptions = {}) {
         // A target that fails its probes is also slow and out of SLO: page once, for the failure.
         source_matchers: ['alertname="MCPProbeFailing"'],
         target_matchers: [`alertname=~"${SILENCED_BY_PROBE_FAILING.join('|')}"`],
+        equal: sameTarget,
+      },
+      {
+        // Over 120 % of the expected sessions makes the 90 % warning of the same target redundant.
+        source_matchers: ['alertname="MCPSessionsOverrun"'],
+        target_matchers: ['alertname="MCPSessionsNearMax"'],
         equal: sameTarget,
       },
       {

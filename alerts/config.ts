@@ -39,7 +39,10 @@ export interface AlertsConfig {
   probeLatency: {
     /** Fire above this multiple of the target's own baseline. */
     ratio: number;
-    /** ...and only above this absolute latency, so 10 ms -> 40 ms on loopback never alerts. */
+    /**
+     * ...and only above this absolute latency: low enough that a typical 50-200 ms server that
+     * triples fires, high enough that millisecond jitter of a loopback server (2 ms -> 7 ms) never does.
+     */
     floorSeconds: number;
     /** Window of the mean probe duration that is compared with the baseline. */
     avgWindow: string;
@@ -49,7 +52,30 @@ export interface AlertsConfig {
     baselineOffset: string;
     for: string;
   };
-  sessions: { overrunRatio: number; for: string };
+  /** `for:` is shared by MCPSessionsOverrun and MCPSessionsNearMax. */
+  sessions: { overrunRatio: number; nearMaxRatio: number; for: string };
+  /** MCPSessionStuck: oldest open session older than mcp_server_session_max_age_seconds. */
+  sessionStuck: { for: string };
+  /** MCPServerErrorRateHigh: share of server operations with a non-empty error_type. */
+  errorRate: {
+    window: string;
+    /** Fire above this fraction of operations failing (0.05 = 5 %). */
+    ratio: number;
+    /**
+     * Traffic floor, as an average rate over `window`: fewer operations never page (3 of 3 failing
+     * is noise). 6/min over 10m is 60 operations, so at 5 % it takes at least 3 failures to fire.
+     */
+    minOperationsPerMinute: number;
+    for: string;
+  };
+  /** MCPToolCallsSaturated: mcp_server_tool_calls_active at this fraction of mcp_server_tool_calls_max. */
+  toolCalls: { saturationRatio: number; for: string };
+  fanout: {
+    /** MCPFanoutSlowdown above this p99-at-N / single-session ratio. */
+    slowdownRatio: number;
+    /** Should be two fan-out round intervals (default interval 5m): one slow round never fires. */
+    for: string;
+  };
   slo: {
     /** Fraction of operations that must finish within mcp_server_latency_slo_seconds. */
     objective: number;
@@ -74,13 +100,17 @@ const production: AlertsConfig = {
   watchDown: { for: '5m' },
   probeLatency: {
     ratio: 3,
-    floorSeconds: 0.5,
+    floorSeconds: 0.05,
     avgWindow: '5m',
     baselineWindow: '1d',
     baselineOffset: '1h',
     for: '10m',
   },
-  sessions: { overrunRatio: 1.2, for: '10m' },
+  sessions: { overrunRatio: 1.2, nearMaxRatio: 0.9, for: '10m' },
+  sessionStuck: { for: '5m' },
+  errorRate: { window: '10m', ratio: 0.05, minOperationsPerMinute: 6, for: '5m' },
+  toolCalls: { saturationRatio: 0.9, for: '10m' },
+  fanout: { slowdownRatio: 3, for: '10m' },
   slo: {
     objective: 0.99,
     window: '5m',
@@ -115,7 +145,11 @@ const fast: AlertsConfig = {
     baselineOffset: '20s',
     for: '5s',
   },
-  sessions: { overrunRatio: 1.2, for: '2s' },
+  sessions: { overrunRatio: 1.2, nearMaxRatio: 0.9, for: '2s' },
+  sessionStuck: { for: '2s' },
+  errorRate: { window: '30s', ratio: 0.05, minOperationsPerMinute: 6, for: '5s' },
+  toolCalls: { saturationRatio: 0.9, for: '2s' },
+  fanout: { slowdownRatio: 3, for: '10s' },
   slo: {
     objective: 0.99,
     window: '10s',

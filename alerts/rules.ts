@@ -43,6 +43,7 @@ export function recordingNames(config: AlertsConfig) {
     bucketRate: (w: string) => `target:${op}_bucket:rate${w}`,
     countRate: (w: string) => `target:${op}_count:rate${w}`,
     quantile: `target:${op}:${quantileName(config.slo.objective)}_${config.slo.window}`,
+    errorRatio: `target:${op}_count:error_ratio_rate${config.errorRate.window}`,
   };
 }
 
@@ -73,6 +74,11 @@ function validate(c: AlertsConfig): void {
     ['probeLatency.baselineOffset', c.probeLatency.baselineOffset],
     ['probeLatency.for', c.probeLatency.for],
     ['sessions.for', c.sessions.for],
+    ['sessionStuck.for', c.sessionStuck.for],
+    ['errorRate.window', c.errorRate.window],
+    ['errorRate.for', c.errorRate.for],
+    ['toolCalls.for', c.toolCalls.for],
+    ['fanout.for', c.fanout.for],
     ['slo.window', c.slo.window],
     ['slo.for', c.slo.for],
     ['tls.for', c.tls.for],
@@ -93,6 +99,12 @@ function validate(c: AlertsConfig): void {
   if (!(c.probeLatency.ratio > 1)) problems.push('probeLatency.ratio: must be > 1');
   if (!(c.probeLatency.floorSeconds >= 0)) problems.push('probeLatency.floorSeconds: must be >= 0');
   if (!(c.sessions.overrunRatio > 0)) problems.push('sessions.overrunRatio: must be > 0');
+  if (!(c.sessions.nearMaxRatio > 0 && c.sessions.nearMaxRatio < c.sessions.overrunRatio))
+    problems.push('sessions.nearMaxRatio: must be > 0 and below sessions.overrunRatio');
+  if (!(c.errorRate.ratio > 0 && c.errorRate.ratio < 1)) problems.push('errorRate.ratio: must be between 0 and 1');
+  if (!(c.errorRate.minOperationsPerMinute >= 0)) problems.push('errorRate.minOperationsPerMinute: must be >= 0');
+  if (!(c.toolCalls.saturationRatio > 0)) problems.push('toolCalls.saturationRatio: must be > 0');
+  if (!(c.fanout.slowdownRatio > 1)) problems.push('fanout.slowdownRatio: must be > 1');
   if (!(c.slo.objective > 0 && c.slo.objective < 1)) problems.push('slo.objective: must be between 0 and 1');
   if (!(c.slo.minOperations >= 0)) problems.push('slo.minOperations: must be >= 0');
   c.slo.burnWindows.forEach((b, i) => {
@@ -119,9 +131,14 @@ export function buildRuleGroups(config: AlertsConfig): RuleGroup[] {
   ];
 }
 
-/** Every window the SLO rules read a rate over, in first-use order without repeats. */
+/** Every window the SLO rules read bucket rates over, in first-use order without repeats. */
 function sloWindows(c: AlertsConfig): string[] {
   return [...new Set([c.slo.window, ...c.slo.burnWindows.flatMap((b) => [b.short, b.long])])];
+}
+
+/** Every window a count rate is recorded for: the SLO windows and the error-rate window. */
+function countWindows(c: AlertsConfig): string[] {
+  return [...new Set([...sloWindows(c), c.errorRate.window])];
 }
 
 function probeRecordingRules(c: AlertsConfig): RecordingRule[] {
@@ -150,12 +167,22 @@ function sloRecordingRules(c: AlertsConfig): RecordingRule[] {
   const n = recordingNames(c);
   const op = 'mcp_server_operation_duration_seconds';
   // `without` keeps whatever target labels the scrape adds (namespace, pod, instance).
-  const drop = 'without (mcp_method_name, error_type)';
+  // gen_ai_tool_name is dropped too: it is added with the issue 14 producers (absent until then).
+  const drop = 'without (mcp_method_name, error_type, gen_ai_tool_name)';
   const windows = sloWindows(c);
+  const w = c.errorRate.window;
   return [
     ...windows.map((w) => ({ record: n.bucketRate(w), expr: `sum ${drop} (rate(${op}_bucket{${c.selector}}[${w}]))` })),
-    ...windows.map((w) => ({ record: n.countRate(w), expr: `sum ${drop} (rate(${op}_count{${c.selector}}[${w}]))` })),
+    ...countWindows(c).map((w) => ({
+      record: n.countRate(w),
+      expr: `sum ${drop} (rate(${op}_count{${c.selector}}[${w}]))`,
+    })),
     { record: n.quantile, expr: `histogram_quantile(${num(c.slo.objective)}, ${n.bucketRate(c.slo.window)})` },
+    {
+      // Empty (no series) while nothing fails: the alert then has nothing to compare, as it should.
+      record: n.errorRatio,
+      expr: `sum ${drop} (rate(${op}_count{${c.selector},error_type!=""}[${w}]))\n/\n${n.countRate(w)}`,
+    },
   ];
 }
 
@@ -225,6 +252,89 @@ function alertRules(c: AlertsConfig): AlertingRule[] {
         'MCPSessionsOverrun',
         'MCP server {{ $labels.target }} has more sessions than expected.',
         `{{ $labels.target }} has {{ $value }} open MCP sessions, over ${overrunPercent} % above its expected maximum (mcp_server_sessions_expected_max).`,
+      ),
+    },
+    {
+      alert: 'MCPSessionsNearMax',
+      expr: `mcp_server_sessions_active{${sel}} >= ${num(c.sessions.nearMaxRatio)} * (mcp_server_sessions_expected_max{${sel}} > 0)`,
+      ...withFor(c.sessions.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPSessionsNearMax',
+        'MCP server {{ $labels.target }} is close to its expected maximum of sessions.',
+        `{{ $labels.target }} has {{ $value }} open MCP sessions, at least ${num(c.sessions.nearMaxRatio * 100)} % of its expected maximum (mcp_server_sessions_expected_max).`,
+      ),
+    },
+    {
+      alert: 'MCPSessionStuck',
+      expr: `mcp_server_session_oldest_age_seconds{${sel}} > on (job, instance, target) mcp_server_session_max_age_seconds{${sel}}`,
+      ...withFor(c.sessionStuck.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPSessionStuck',
+        'MCP server {{ $labels.target }} has a session older than its maximum age.',
+        'The oldest open MCP session of {{ $labels.target }} is {{ $value | humanizeDuration }} old, ' +
+          'older than its maximum (mcp_server_session_max_age_seconds, config session_max_age).',
+      ),
+    },
+    {
+      alert: 'MCPServerErrorRateHigh',
+      expr: [
+        `${n.errorRatio} > ${num(c.errorRate.ratio)}`,
+        `and`,
+        `${n.countRate(c.errorRate.window)} * 60 >= ${num(c.errorRate.minOperationsPerMinute)}`,
+      ].join('\n'),
+      ...withFor(c.errorRate.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPServerErrorRateHigh',
+        'MCP server {{ $labels.target }} answers many operations with errors.',
+        `{{ $value | humanizePercentage }} of the operations of {{ $labels.target }} over the last ${c.errorRate.window} ` +
+          `failed (JSON-RPC error or tool_error), above ${num(c.errorRate.ratio * 100)} %.`,
+      ),
+    },
+    {
+      alert: 'MCPToolCallsSaturated',
+      // `> 0` and the gauge's absence: a target without tool_calls_max never alerts.
+      expr: `mcp_server_tool_calls_active{${sel}} >= ${num(c.toolCalls.saturationRatio)} * (mcp_server_tool_calls_max{${sel}} > 0)`,
+      ...withFor(c.toolCalls.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPToolCallsSaturated',
+        'MCP server {{ $labels.target }} runs nearly as many tool calls as it can.',
+        `{{ $labels.target }} runs {{ $value }} tool calls at once, at least ${num(c.toolCalls.saturationRatio * 100)} % of its maximum (mcp_server_tool_calls_max).`,
+      ),
+    },
+    {
+      // The value is always the slowdown ratio; the second branch fires on the objective even
+      // when the server was already slow in a single session.
+      alert: 'MCPFanoutSlowdown',
+      expr: [
+        `mcp_probe_fanout_slowdown_ratio{${sel}} > ${num(c.fanout.slowdownRatio)}`,
+        `or`,
+        `mcp_probe_fanout_slowdown_ratio{${sel}}`,
+        `  and on (job, instance, target)`,
+        `max without (quantile) (mcp_probe_fanout_duration_seconds{${sel},quantile="0.99"}) > on (job, instance, target) ${slo}`,
+      ].join('\n'),
+      ...withFor(c.fanout.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPFanoutSlowdown',
+        'MCP server {{ $labels.target }} slows down under concurrent sessions.',
+        `With concurrent sessions the p99 call latency of {{ $labels.target }} is {{ $value }}x its single-session latency ` +
+          `(alert above ${num(c.fanout.slowdownRatio)}x, or p99 over mcp_server_latency_slo_seconds), for ${c.fanout.for}.`,
+      ),
+    },
+    {
+      alert: 'MCPFanoutFailing',
+      expr: `mcp_probe_fanout_success{${sel}} == 0`,
+      ...withFor(c.fanout.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPFanoutFailing',
+        'Concurrent sessions to MCP server {{ $labels.target }} fail.',
+        'Not every session of the fan-out rounds of {{ $labels.target }} completed its call ' +
+          `(mcp_probe_fanout_success = {{ $value }}) for ${c.fanout.for}: the server fails under concurrency.`,
       ),
     },
     {

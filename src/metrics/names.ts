@@ -124,6 +124,43 @@ export const METRICS = {
     labels: ['target'],
   }),
 
+  probeFanoutSuccess: def({
+    name: 'mcp_probe_fanout_success',
+    type: 'gauge',
+    help: 'Whether every session of the last fan-out round completed its call (1) or not (0).',
+    labels: ['target'],
+  }),
+  probeFanoutSessions: def({
+    name: 'mcp_probe_fanout_sessions',
+    type: 'gauge',
+    help: 'Sessions opened in the last fan-out round (the configured N).',
+    labels: ['target'],
+  }),
+  probeFanoutSessionsCompleted: def({
+    name: 'mcp_probe_fanout_sessions_completed',
+    type: 'gauge',
+    help: 'Sessions of the last fan-out round that completed their call.',
+    labels: ['target'],
+  }),
+  probeFanoutDuration: def({
+    name: 'mcp_probe_fanout_duration_seconds',
+    type: 'gauge',
+    help: 'Call latency across the N sessions of the last fan-out round, by quantile (0.5, 0.99), in seconds.',
+    labels: ['target', 'quantile'],
+  }),
+  probeFanoutBaselineDuration: def({
+    name: 'mcp_probe_fanout_baseline_duration_seconds',
+    type: 'gauge',
+    help: 'Latency of the same call in a single session in the last fan-out round, in seconds.',
+    labels: ['target'],
+  }),
+  probeFanoutSlowdownRatio: def({
+    name: 'mcp_probe_fanout_slowdown_ratio',
+    type: 'gauge',
+    help: 'p99 call latency at N sessions divided by the single-session baseline of the last fan-out round.',
+    labels: ['target'],
+  }),
+
   // Inside the server: scraped from its own metrics or measured by the proxy.
   serverSessionsActive: def({
     name: 'mcp_server_sessions_active',
@@ -141,6 +178,24 @@ export const METRICS = {
     name: 'mcp_server_tool_calls_active',
     type: 'gauge',
     help: 'Tool calls executing on the server now.',
+    labels: ['target'],
+  }),
+  serverToolCallsMax: def({
+    name: 'mcp_server_tool_calls_max',
+    type: 'gauge',
+    help: 'Maximum concurrent tool calls the server should run, from config tool_calls_max (absent when not configured).',
+    labels: ['target'],
+  }),
+  serverSessionOldestAge: def({
+    name: 'mcp_server_session_oldest_age_seconds',
+    type: 'gauge',
+    help: 'Age of the oldest open MCP session on the server, in seconds.',
+    labels: ['target'],
+  }),
+  serverSessionMaxAge: def({
+    name: 'mcp_server_session_max_age_seconds',
+    type: 'gauge',
+    help: 'Maximum expected age of an MCP session, in seconds, from config session_max_age (default 1h).',
     labels: ['target'],
   }),
   serverOperationDuration: def({
@@ -213,6 +268,12 @@ export const METRICS = {
     type: 'counter',
     help: 'Bodies, SSE events and requests the proxy passed through untouched without observing them, by reason.',
     labels: ['target', 'reason'],
+  }),
+  proxySessionsIdleClosedTotal: def({
+    name: 'mcpwatch_proxy_sessions_idle_closed_total',
+    type: 'counter',
+    help: 'Sessions the proxy stopped tracking after its idle timeout.',
+    labels: ['target'],
   }),
 } as const satisfies Record<string, MetricDef>;
 

@@ -31,7 +31,7 @@ test('amtool check-config accepts alerts/alertmanager.yml', () => {
   const r = amtool(['check-config', ALERTMANAGER_FILE]);
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /SUCCESS/);
-  assert.match(r.output, /3 inhibit rules/);
+  assert.match(r.output, /4 inhibit rules/);
 });
 
 test('critical pages, warning files a ticket, info goes to low-priority', () => {
@@ -127,16 +127,20 @@ test('a real Alertmanager applies the inhibitions: probe failure over latency, s
       mk('MCPProbeLatencyHigh', 'warning', { ...a, target: 'other' }),
       mk('MCPWatchDown', 'critical', b),
       mk('MCPSessionsOverrun', 'warning', { ...b, target: 'files' }),
+      mk('MCPFanoutSlowdown', 'warning', { ...a, target: 'search' }),
+      mk('MCPSessionsOverrun', 'warning', { ...a, target: 'crowded' }),
+      mk('MCPSessionsNearMax', 'warning', { ...a, target: 'crowded' }),
+      mk('MCPSessionsNearMax', 'warning', { ...a, target: 'busy' }),
     ]),
   });
   assert.equal(posted.status, 200);
 
-  // Inhibition is computed when alerts are listed; poll until all six are there.
+  // Inhibition is computed when alerts are listed; poll until all ten are there.
   let listed: AmAlert[] = [];
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
     listed = (await (await fetch(`${base}/alerts`)).json()) as AmAlert[];
-    if (listed.length === 6 && listed.some((x) => x.status.state === 'suppressed')) break;
+    if (listed.length === 10 && listed.some((x) => x.status.state === 'suppressed')) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   const state = (alertname: string, target?: string) =>
@@ -147,4 +151,7 @@ test('a real Alertmanager applies the inhibitions: probe failure over latency, s
   assert.equal(state('MCPProbeLatencyHigh', 'other'), 'active', 'another target is not inhibited');
   assert.equal(state('MCPWatchDown'), 'active');
   assert.equal(state('MCPSessionsOverrun', 'files'), 'suppressed', "a down sidecar's alerts are inhibited");
+  assert.equal(state('MCPFanoutSlowdown', 'search'), 'suppressed', 'fan-out of a failing target is inhibited');
+  assert.equal(state('MCPSessionsNearMax', 'crowded'), 'suppressed', 'the 90 % warning yields to the overrun');
+  assert.equal(state('MCPSessionsNearMax', 'busy'), 'active', 'without an overrun the warning stays');
 });
