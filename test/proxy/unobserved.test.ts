@@ -12,7 +12,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import { startRecordingServer } from './fixtures/recording-server.js';
 import { startToolServer } from './fixtures/tool-server.js';
 import { connectClient, eventually, modernHeaders, modernRequest, proxyFor, type ProxyUnderTest } from './helpers.js';
-import { parsePromText, valueOf } from '../helpers/prom-text.js';
+import { parsePromText, valueOf } from '../fixtures/prom-text.js';
 
 const REASONS = ['too_large', 'unparsable', 'pending_limit'] as const;
 
