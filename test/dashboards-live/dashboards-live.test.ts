@@ -36,7 +36,7 @@ import { allDashboardQueries, type DashboardQuery } from '../../dashboards/queri
 import { freePort, refusedPort, waitForPort } from '../fixtures/net.js';
 import { startNamedServer } from '../fixtures/named-server.js';
 import { startToolServer } from '../proxy/fixtures/tool-server.js';
-import { connectClient } from '../proxy/helpers.js';
+import { connectClient } from '../fixtures/proxy-helpers.js';
 import { startMetricsEndpoint } from '../alerts-e2e/fixtures/stack.js';
 
 const RULES = resolve('alerts/mcpwatch.rules.yml');
