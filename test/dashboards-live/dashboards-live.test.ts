@@ -35,7 +35,7 @@ import { METRICS } from '../../src/metrics/names.js';
 import { allDashboardQueries, type DashboardQuery } from '../../dashboards/queries.js';
 import { freePort, refusedPort, waitForPort } from '../fixtures/net.js';
 import { startNamedServer } from '../fixtures/named-server.js';
-import { startToolServer } from '../proxy/fixtures/tool-server.js';
+import { startToolServer } from '../fixtures/tool-server.js';
 import { connectClient } from '../fixtures/proxy-helpers.js';
 import { startMetricsEndpoint } from '../alerts-e2e/fixtures/stack.js';
 

@@ -16,7 +16,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { startModernOnlyServer } from '../fixtures/sdk-servers.js';
 import { freePort } from '../fixtures/net.js';
 import { parsePromText, valueOf, type Sample } from '../fixtures/prom-text.js';
-import { startToolServer } from './fixtures/tool-server.js';
+import { startToolServer } from '../fixtures/tool-server.js';
 import { connectClient } from '../fixtures/proxy-helpers.js';
 
 async function scrape(sc: Sidecar): Promise<Sample[]> {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startRecordingServer } from './fixtures/recording-server.js';
-import { startToolServer } from './fixtures/tool-server.js';
+import { startToolServer } from '../fixtures/tool-server.js';
 import {
   connectClient,
   eventually,
