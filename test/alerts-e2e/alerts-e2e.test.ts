@@ -27,7 +27,7 @@ import {
   waitHttpOk,
   type Child,
   type Notification,
-} from './fixtures/stack.js';
+} from '../fixtures/prometheus-stack.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TARGET = 'demo';

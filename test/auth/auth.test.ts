@@ -13,7 +13,7 @@ import { probe } from '../../src/probe/prober.js';
 import type { ProbeMemory } from '../../src/probe/types.js';
 import { listenTracked } from '../fixtures/net.js';
 import { targetOf } from '../fixtures/targets.js';
-import { healthyServer, rawHttp, type HostileServer } from '../hostile/servers.js';
+import { healthyServer, rawHttp, type HostileServer } from '../fixtures/hostile-servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-auth-'));
 const cleanups: Array<() => Promise<void>> = [];

@@ -15,7 +15,7 @@ import { startSidecar } from '../../src/sidecar.js';
 import { createLogger } from '../../src/log/logger.js';
 import { parseConfig, formatIssues } from '../../src/config/load.js';
 import { probe } from '../../src/probe/prober.js';
-import { healthyServer, jsonRpcServer, type HostileServer } from '../hostile/servers.js';
+import { healthyServer, jsonRpcServer, type HostileServer } from '../fixtures/hostile-servers.js';
 
 const SECRET = 'CANARY-s3cr3t-7f1e9d';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

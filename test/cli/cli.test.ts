@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDemoServer } from '../../src/cli/demo-server.js';
-import { closedPort, waitFor } from '../helpers/prom-text.js';
+import { closedPort, waitFor } from '../fixtures/prom-text.js';
 import { EVERYTHING, EVERYTHING_ENTRY } from '../fixtures/everything.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -35,9 +35,9 @@ import { METRICS } from '../../src/metrics/names.js';
 import { allDashboardQueries, type DashboardQuery } from '../../dashboards/queries.js';
 import { freePort, refusedPort, waitForPort } from '../fixtures/net.js';
 import { startNamedServer } from '../fixtures/named-server.js';
-import { startToolServer } from '../proxy/fixtures/tool-server.js';
-import { connectClient } from '../proxy/helpers.js';
-import { startMetricsEndpoint } from '../alerts-e2e/fixtures/stack.js';
+import { startToolServer } from '../fixtures/tool-server.js';
+import { connectClient } from '../fixtures/proxy-helpers.js';
+import { startMetricsEndpoint } from '../fixtures/prometheus-stack.js';
 
 const RULES = resolve('alerts/mcpwatch.rules.yml');
 const TARGETS = ['demo', 'billing', 'legacy', 'agents'] as const;

@@ -11,7 +11,7 @@ import { parseConfig, formatIssues } from '../../src/config/load.js';
 import { probe } from '../../src/probe/prober.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 import { targetOf } from '../fixtures/targets.js';
-import { HOSTILE_CASES, targetFields, type HostileServer } from './servers.js';
+import { HOSTILE_CASES, targetFields, type HostileServer } from '../fixtures/hostile-servers.js';
 import { childPids } from './proc.js';
 
 const servers: HostileServer[] = [];

@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { probe } from '../../src/probe/prober.js';
 import type { TargetConfig } from '../../src/config/schema.js';
 import { targetOf } from '../fixtures/targets.js';
-import { HOSTILE_CASES, targetFields, type HostileServer } from './servers.js';
+import { HOSTILE_CASES, targetFields, type HostileServer } from '../fixtures/hostile-servers.js';
 import { childPids } from './proc.js';
 
 const PROBES = 1000;

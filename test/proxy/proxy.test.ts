@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startToolServer } from './fixtures/tool-server.js';
-import { connectClient, eventually, proxyFor } from './helpers.js';
+import { startToolServer } from '../fixtures/tool-server.js';
+import { connectClient, eventually, proxyFor } from '../fixtures/proxy-helpers.js';
 import { startEverything } from '../fixtures/everything.js';
 import { refusedPort } from '../fixtures/net.js';
 

@@ -15,9 +15,9 @@ import { loadConfigFile } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startModernOnlyServer } from '../fixtures/sdk-servers.js';
 import { freePort } from '../fixtures/net.js';
-import { parsePromText, valueOf, type Sample } from '../helpers/prom-text.js';
-import { startToolServer } from './fixtures/tool-server.js';
-import { connectClient } from './helpers.js';
+import { parsePromText, valueOf, type Sample } from '../fixtures/prom-text.js';
+import { startToolServer } from '../fixtures/tool-server.js';
+import { connectClient } from '../fixtures/proxy-helpers.js';
 
 async function scrape(sc: Sidecar): Promise<Sample[]> {
   const res = await fetch(`http://127.0.0.1:${sc.address.port}/metrics`);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startModernOnlyServer, FIXTURE_TOOLS } from '../fixtures/sdk-servers.js';
-import { modernHeaders, modernRequest, proxyFor } from './helpers.js';
+import { modernHeaders, modernRequest, proxyFor } from '../fixtures/proxy-helpers.js';
 
 async function modernClient(url: string): Promise<Client> {
   const client = new Client({ name: 'stateless-agent', version: '1.0.0' }, {

@@ -10,9 +10,16 @@ import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startRecordingServer } from './fixtures/recording-server.js';
-import { startToolServer } from './fixtures/tool-server.js';
-import { connectClient, eventually, modernHeaders, modernRequest, proxyFor, type ProxyUnderTest } from './helpers.js';
-import { parsePromText, valueOf } from '../helpers/prom-text.js';
+import { startToolServer } from '../fixtures/tool-server.js';
+import {
+  connectClient,
+  eventually,
+  modernHeaders,
+  modernRequest,
+  proxyFor,
+  type ProxyUnderTest,
+} from '../fixtures/proxy-helpers.js';
+import { parsePromText, valueOf } from '../fixtures/prom-text.js';
 
 const REASONS = ['too_large', 'unparsable', 'pending_limit'] as const;
 

@@ -8,7 +8,7 @@ import { startSidecar } from '../../src/sidecar.js';
 import { parseConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { startDemoServer } from '../../src/cli/demo-server.js';
-import { waitFor } from '../helpers/prom-text.js';
+import { waitFor } from '../fixtures/prom-text.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { renderRegistry, renderRegistryChunks } from '../../src/metrics/exposition.js';
 

@@ -12,7 +12,7 @@ import { parseConfig, loadConfigFile } from '../../src/config/load.js';
 import { createLogger } from '../../src/log/logger.js';
 import { startDemoServer } from '../../src/cli/demo-server.js';
 import { PHASES, FAILURE_REASONS } from '../../src/probe/types.js';
-import { parsePromText, valueOf, waitFor, closedPort } from '../helpers/prom-text.js';
+import { parsePromText, valueOf, waitFor, closedPort } from '../fixtures/prom-text.js';
 import { startNamedServer } from '../fixtures/named-server.js';
 
 const logs: string[] = [];

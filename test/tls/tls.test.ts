@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import { probe } from '../../src/probe/prober.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import { targetOf } from '../fixtures/targets.js';
-import { healthyServer, type HostileServer } from '../hostile/servers.js';
+import { healthyServer, type HostileServer } from '../fixtures/hostile-servers.js';
 import { makePki, type Pki } from './pki.js';
 
 let pki: Pki;
