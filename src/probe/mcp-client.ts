@@ -1,82 +1,25 @@
 /**
- * The one place that touches the MCP SDK's client: builds a transport for a target, runs the
- * handshake in the right era, lists tools, calls a tool, and ends the session. A protocol change
- * in the SDK touches this file only.
+ * The one place that touches the MCP SDK's Client: builds a client that negotiates the right
+ * era, lists tools, calls a tool, and ends the session. The SDK's transports are built in
+ * ./transports/, one file each. A protocol change in the SDK touches these files only.
  *
  * Built on `@modelcontextprotocol/client` (v2): the v1 package cannot speak 2026-07-28.
  */
 import {
   Client,
   StreamableHTTPClientTransport,
-  SSEClientTransport,
   TRACEPARENT_META_KEY,
   TRACESTATE_META_KEY,
 } from '@modelcontextprotocol/client';
 import type { Transport, CallToolResult } from '@modelcontextprotocol/client';
-import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { looksLikeJsonRpcLine } from './validate.js';
 import { VERSION } from '../version.js';
 import type { ProbeMemory, ProtocolEra, ResolvedTransport, ServerIdentity, ToolSummary } from './types.js';
 
 export const CLIENT_INFO = { name: 'mcpwatch', version: VERSION } as const;
 
-/** Environment variables a stdio child inherits when the target sets none of its own. */
-const STDIO_INHERITED_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SYSTEMROOT'];
-
 export interface McpConnection {
   client: Client;
   transport: Transport;
-  kind: ResolvedTransport;
-  /** PID of a stdio child, to make sure it is gone after close. */
-  pid?: number;
-}
-
-export interface HttpTransportOptions {
-  url: string;
-  headers: Record<string, string>;
-  fetch: (url: string | URL, init?: RequestInit) => Promise<Response>;
-}
-
-export interface StdioTransportOptions {
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-  cwd?: string;
-  /** Collects the child's stderr (bounded by the caller). */
-  onStderr: (chunk: string) => void;
-  /** Called for each stdout line that cannot be a JSON-RPC message (the SDK skips those silently). */
-  onStdoutNoise?: () => void;
-}
-
-/** Builds an SDK transport. Never performs I/O. */
-export function createTransport(
-  kind: ResolvedTransport,
-  opts: HttpTransportOptions | StdioTransportOptions,
-): { transport: Transport; stdio?: StdioClientTransport } {
-  if (kind === 'stdio') {
-    const o = opts as StdioTransportOptions;
-    const env: Record<string, string> = {};
-    // A minimal environment: the child must not inherit mcpwatch's own secrets.
-    for (const key of STDIO_INHERITED_ENV) {
-      const v = process.env[key];
-      if (v !== undefined) env[key] = v;
-    }
-    Object.assign(env, o.env);
-    const stdio = new StdioClientTransport({ command: o.command, args: o.args, env, cwd: o.cwd, stderr: 'pipe' });
-    stdio.stderr?.on('data', (chunk: Buffer) => o.onStderr(chunk.toString('utf8')));
-    if (o.onStdoutNoise) tapStdoutNoise(stdio, o.onStdoutNoise);
-    return { transport: stdio, stdio };
-  }
-  const o = opts as HttpTransportOptions;
-  const url = new URL(o.url);
-  const requestInit: RequestInit = { headers: o.headers };
-  if (kind === 'sse') {
-    return {
-      // The SSE transport sends requestInit's headers on the event-stream GET too.
-      transport: new SSEClientTransport(url, { fetch: o.fetch, requestInit }),
-    };
-  }
-  return { transport: new StreamableHTTPClientTransport(url, { fetch: o.fetch, requestInit }) };
 }
 
 /** Hooks of `injectTraceContext`: the current operation's context, and who hears of each request id. */
@@ -116,43 +59,6 @@ export function injectTraceContext(transport: Transport, source: TraceContextSou
 /** The session id of a stateful Streamable HTTP connection (span attribute `mcp.session.id`). */
 export function sessionIdOf(conn: McpConnection): string | undefined {
   return conn.transport instanceof StreamableHTTPClientTransport ? conn.transport.sessionId : undefined;
-}
-
-/**
- * The SDK's stdio reader drops stdout lines that are not JSON (servers that log to stdout), so a
- * server printing only garbage looks like a silent one. Counting those lines lets the prober say
- * `invalid_response` instead of `timeout` (test/hostile). Reads the child's stdout beside the SDK.
- */
-function tapStdoutNoise(stdio: StdioClientTransport, onNoise: () => void): void {
-  // Era negotiation runs `server/discover` on a disposable sibling built with
-  // `transport.constructor(params)`: hand it a factory so the sibling is tapped too. The
-  // instance keeps the SDK's prototype, so the SDK still takes its sibling path.
-  const sibling = function (params: ConstructorParameters<typeof StdioClientTransport>[0]) {
-    const t = new StdioClientTransport(params);
-    tapStdoutNoise(t, onNoise);
-    return t;
-  };
-  Object.defineProperty(stdio, 'constructor', { value: sibling, configurable: true, writable: true });
-  const start = stdio.start.bind(stdio);
-  stdio.start = async () => {
-    await start();
-    const out = (stdio as unknown as { _process?: { stdout?: NodeJS.ReadableStream | null } })._process?.stdout;
-    // Only the start of each line matters: memory stays bounded whatever the line length.
-    let lineStart = '';
-    out?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      for (let from = 0; ;) {
-        const nl = text.indexOf('\n', from);
-        lineStart = (lineStart + text.slice(from, Math.min(from + 64, nl < 0 ? text.length : nl)))
-          .trimStart()
-          .slice(0, 16);
-        if (nl < 0) break;
-        if (!looksLikeJsonRpcLine(lineStart)) onNoise();
-        lineStart = '';
-        from = nl + 1;
-      }
-    });
-  };
 }
 
 /** Builds a client whose negotiation follows what the previous success taught. */

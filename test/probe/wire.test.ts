@@ -1,5 +1,5 @@
 /**
- * The probe's HTTP layer (src/probe/http-wire.ts, src/probe/wire-response.ts) against real HTTP
+ * The probe's HTTP layer (src/probe/transports/http-wire.ts, src/probe/transports/wire-response.ts) against real HTTP
  * servers on 127.0.0.1: the Response-shaped answers the SDK reads, body limits on every read
  * path, request bodies and headers as sent, redirects left to the caller, and one connection per
  * probe when requests follow each other.
@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { listenTracked } from '../fixtures/net.js';
 import { target } from '../fixtures/targets.js';
 import { startStatelessJsonServer } from '../fixtures/sdk-servers.js';
-import { createProbeWire } from '../../src/probe/http-wire.js';
+import { createProbeWire } from '../../src/probe/transports/http-wire.js';
 import { McpwatchError } from '../../src/net/errors.js';
 
 const tooLarge = (e: unknown) => e instanceof McpwatchError && e.code === 'response_too_large';

@@ -9,7 +9,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
-import { readBounded, tooLargeError } from '../net/body.js';
+import { readBounded, tooLargeError } from '../../net/body.js';
 
 /** Raw response headers as undici's `request()` returns them (lower-case names). */
 export type RawHeaders = Record<string, string | string[] | undefined>;
@@ -68,7 +68,24 @@ const utf8 = new TextDecoder('utf-8');
 /** Called when a body grows past the limit (before the error is thrown). */
 export type OnTooLarge = () => void;
 
+/** What one answer is made of: where it came from, its status line, headers and body. */
+export interface WireResponseInit {
+  url: string;
+  status: number;
+  statusText?: string;
+  headers: RawHeaders;
+  body: Readable | null;
+}
+
+/** How bodies are bounded: the byte limit, and who hears when a body passes it. */
+export interface BodyLimit {
+  maxBytes: number;
+  onTooLarge: OnTooLarge;
+}
+
 export class WireResponse {
+  readonly url: string;
+  readonly status: number;
   readonly ok: boolean;
   readonly statusText: string;
   readonly headers: WireHeaders;
@@ -80,15 +97,9 @@ export class WireResponse {
   #web: ReadableStream<Uint8Array> | undefined;
   #used = false;
 
-  constructor(
-    readonly url: string,
-    readonly status: number,
-    headers: RawHeaders,
-    body: Readable | null,
-    limit: number,
-    onTooLarge: OnTooLarge,
-    statusText?: string,
-  ) {
+  constructor({ url, status, statusText, headers, body }: WireResponseInit, limit: BodyLimit) {
+    this.url = url;
+    this.status = status;
     this.ok = status >= 200 && status < 300;
     this.statusText = statusText || (STATUS_CODES[status] ?? '');
     this.headers = new WireHeaders(headers);
@@ -97,8 +108,8 @@ export class WireResponse {
     // error through their iterator or web stream.
     body?.on('error', ignore);
     this.#node = body;
-    this.#limit = limit;
-    this.#onTooLarge = onTooLarge;
+    this.#limit = limit.maxBytes;
+    this.#onTooLarge = limit.onTooLarge;
   }
 
   get bodyUsed(): boolean {

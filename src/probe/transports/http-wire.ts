@@ -10,11 +10,11 @@ import { performance } from 'node:perf_hooks';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import type { TargetConfig } from '../config/schema.js';
-import { WireResponse, plainHeaders, type RawHeaders } from './wire-response.js';
-import { declaredOverLimit, tooLargeError } from '../net/body.js';
-import { tlsConnectOptions } from '../net/tls.js';
-import { VERSION } from '../version.js';
+import type { TargetConfig } from '../../config/schema.js';
+import { WireResponse, plainHeaders, type BodyLimit, type RawHeaders } from './wire-response.js';
+import { declaredOverLimit, tooLargeError } from '../../net/body.js';
+import { tlsConnectOptions } from '../../net/tls.js';
+import { VERSION } from '../../version.js';
 
 /** What the wire saw during one probe; read by classify() and the recorder. */
 export interface WireObservations {
@@ -82,10 +82,31 @@ export interface ProbeWireOptions {
 export function createProbeWire(target: TargetConfig, signal: AbortSignal, options: ProbeWireOptions = {}): ProbeWire {
   const obs: WireObservations = { lastStatus: 0, tooLarge: false, requests: [], requestCount: 0 };
   const connectTimeout = Math.max(1, target.timeoutMs);
-  const baseConnect = buildConnector(tlsConnectOptions(target.tls, connectTimeout));
-  let first = true;
+  const agent = new Agent({
+    connect: observingConnector(buildConnector(tlsConnectOptions(target.tls, connectTimeout)), obs),
+    connections: 4,
+    pipelining: 1,
+    keepAliveTimeout: connectTimeout,
+    headersTimeout: connectTimeout,
+    bodyTimeout: connectTimeout,
+  });
+  const probeFetch = wireFetch({ agent, obs, signal, target, localGetStream: options.localGetStream === true });
+  return {
+    fetch: probeFetch as unknown as ProbeWire['fetch'],
+    observations: obs,
+    async close() {
+      await agent.destroy().catch(() => {});
+    },
+  };
+}
 
-  const connect: buildConnector.connector = (opts, callback) => {
+/**
+ * Wraps undici's connector: times DNS, TCP and TLS of the first connection, keeps the first
+ * connection-level error with the phase it happened in, and reads the peer chain's expiry.
+ */
+function observingConnector(baseConnect: buildConnector.connector, obs: WireObservations): buildConnector.connector {
+  let first = true;
+  return (opts, callback) => {
     const isFirst = first;
     first = false;
     const t0 = performance.now();
@@ -135,23 +156,27 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
     });
     return socket;
   };
+}
 
-  const agent = new Agent({
-    connect,
-    connections: 4,
-    pipelining: 1,
-    keepAliveTimeout: connectTimeout,
-    headersTimeout: connectTimeout,
-    bodyTimeout: connectTimeout,
-  });
+interface WireFetchContext {
+  agent: Agent;
+  obs: WireObservations;
+  signal: AbortSignal;
+  target: TargetConfig;
+  localGetStream: boolean;
+}
 
+/** The `fetch` the SDK's transports get: every status recorded, every body bounded. */
+function wireFetch({ agent, obs, signal, target, localGetStream }: WireFetchContext) {
   const limit = target.maxResponseBytes;
   const endpoint = target.url ? new URL(target.url).href : undefined;
-  const onTooLarge = (): void => {
-    obs.tooLarge = true;
+  const bodyLimit: BodyLimit = {
+    maxBytes: limit,
+    onTooLarge: () => {
+      obs.tooLarge = true;
+    },
   };
-
-  const probeFetch = async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
+  return async (url: string | URL, init: RequestInit = {}): Promise<Response> => {
     const method = (init.method ?? 'GET').toUpperCase();
     const headers = plainHeaders(init.headers);
     headers['user-agent'] ??= USER_AGENT;
@@ -162,8 +187,8 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
     // without waiting for that GET. Only the MCP endpoint itself: OAuth metadata GETs go out.
     // A GET with Last-Event-ID resumes a stream the server closed before answering (the answer
     // comes on it): that one goes out.
-    if (method === 'GET' && options.localGetStream && href === endpoint && headers['last-event-id'] === undefined) {
-      return new WireResponse(href, 405, {}, null, limit, onTooLarge) as unknown as Response;
+    if (method === 'GET' && localGetStream && href === endpoint && headers['last-event-id'] === undefined) {
+      return new WireResponse({ url: href, status: 405, headers: {}, body: null }, bodyLimit) as unknown as Response;
     }
     const signals = [signal, init.signal].filter((s): s is AbortSignal => Boolean(s));
     const t0 = performance.now();
@@ -180,13 +205,8 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
     if (obs.requests.length < MAX_RECORDED_REQUESTS) obs.requests.push({ method, status, ms: performance.now() - t0 });
     // Made first: it guards the body against an unhandled 'error' (the destroy below emits one).
     const response = new WireResponse(
-      href,
-      status,
-      res.headers as RawHeaders,
-      res.body,
-      limit,
-      onTooLarge,
-      res.statusText,
+      { url: href, status, statusText: res.statusText, headers: res.headers as RawHeaders, body: res.body },
+      bodyLimit,
     );
     if (status >= 400) obs.lastErrorHeaders = response.headers.toObject();
     if (declaredOverLimit(res.headers, limit) !== undefined) {
@@ -195,14 +215,6 @@ export function createProbeWire(target: TargetConfig, signal: AbortSignal, optio
       throw tooLargeError(limit);
     }
     return response as unknown as Response;
-  };
-
-  return {
-    fetch: probeFetch as unknown as ProbeWire['fetch'],
-    observations: obs,
-    async close() {
-      await agent.destroy().catch(() => {});
-    },
   };
 }
 
