@@ -27,7 +27,11 @@ export function createSseReader(
   let type = '';
   let skipping = false;
   const dispatch = () => {
-    if (!skipping && data.length > 0) onEvent(type || 'message', data.join('\n'));
+    // An event whose data buffer is empty is not dispatched (WHATWG, "dispatch the event" step
+    // 1): the priming event a resumable server sends before its answer (id, empty data) is
+    // neither a message nor unparsable.
+    const text = data.join('\n');
+    if (!skipping && text !== '') onEvent(type || 'message', text);
     data = [];
     dataBytes = 0;
     type = '';

@@ -215,3 +215,46 @@ for (const jsonResponse of [true, false]) {
     },
   );
 }
+
+test(
+  'an SSE priming event (id, empty data) before the answer is neither a message nor unparsable',
+  { timeout: 20_000 },
+  async () => {
+    // A resumable server (2025-11-25 transports) opens a POST's stream with an event that has an
+    // id and empty data, so the client can resume; the answer follows on the same stream.
+    const { createServer } = await import('node:http');
+    const upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'Text/Event-Stream; charset=utf-8' });
+        res.write('id: prime-1\ndata:\n\n');
+        res.end('id: 2\nevent: message\ndata: {"jsonrpc":"2.0","id":7,"result":{"content":[]}}\n\n');
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as import('node:net').AddressInfo;
+    const p = await proxyFor(`http://127.0.0.1:${port}/mcp`);
+    try {
+      const answer = await post(
+        p.url,
+        modernRequest(7, 'tools/call', { name: 'echo', arguments: {} }),
+        modernHeaders('tools/call', 'echo'),
+      );
+      assert.equal(answer.status, 200);
+      assert.match(answer.body, /^id: prime-1\ndata:\n\n/, 'the priming event reaches the agent unchanged');
+      assert.deepEqual(await unobserved(p), { too_large: 0, unparsable: 0, pending_limit: 0 });
+      assert.equal(
+        await p.value('mcp_server_operation_duration_seconds_count', {
+          target: 't',
+          mcp_method_name: 'tools/call',
+          error_type: '',
+        }),
+        1,
+        'the answer after the priming event is timed',
+      );
+    } finally {
+      await p.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+    }
+  },
+);
