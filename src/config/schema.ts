@@ -215,7 +215,25 @@ export const ConfigSchema = z.strictObject({
 export type ConfigFile = z.infer<typeof ConfigSchema>;
 export type TargetFile = z.infer<typeof TargetSchema>;
 
-/** A target with defaults applied and units in its names: what probers and the scheduler use. */
+/** `snake_case` -> `camelCase`, at the type level. */
+type CamelCase<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelCase<T>>}` : S;
+/** An object type with its keys camel-cased (one level: user data such as `arguments` keeps its keys). */
+export type Camel<T> = { [K in keyof T as K extends string ? CamelCase<K> : K]: T[K] };
+
+/** Camel-cases the keys of one config block (one level), as `Camel<T>` says. */
+function camel<T extends object>(block: T): Camel<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(block)) {
+    if (v !== undefined) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  }
+  return out as Camel<T>;
+}
+
+/**
+ * A target with defaults applied and units in its names: what probers and the scheduler use.
+ * Each block's type is inferred from its schema (camel-cased); only the target's own fields
+ * differ from what users write (defaults merged, durations in `…Ms`/`…Seconds`).
+ */
 export interface TargetConfig {
   name: string;
   transport: (typeof TRANSPORTS)[number];
@@ -229,24 +247,11 @@ export interface TargetConfig {
   schedule?: string;
   timeoutMs: number;
   headers: Record<string, string>;
-  authorization?: { type: string; credentials?: string; credentialsFile?: string };
-  oauth2?: {
-    clientId: string;
-    clientSecret?: string;
-    clientSecretFile?: string;
-    tokenUrl: string;
-    scopes: string[];
-    endpointParams: Record<string, string>;
-  };
-  tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string; insecureSkipVerify: boolean };
-  expect?: { minTools?: number; tools?: string[]; protocolVersions?: string[]; authChallenge?: boolean };
-  canary?: {
-    tool: string;
-    arguments: Record<string, unknown>;
-    expectText?: string;
-    expectSuccess: boolean;
-    intervalMs?: number;
-  };
+  authorization?: Camel<z.output<typeof AuthorizationSchema>>;
+  oauth2?: Camel<z.output<typeof OAuth2Schema>>;
+  tls?: Camel<z.output<typeof TlsSchema>>;
+  expect?: Camel<z.output<typeof ExpectSchema>>;
+  canary?: Omit<Camel<z.output<typeof CanarySchema>>, 'interval'> & { intervalMs?: number };
   maxResponseBytes: number;
   maxToolPages: number;
   sessionsExpectedMax?: number;
@@ -337,6 +342,9 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out === '' ? '(root)' : out;
 }
 
+type IssueAt = (key: string, message: string) => void;
+type Defaults = ConfigFile['defaults'];
+
 /**
  * Cross-field rules and defaults. Returns the resolved config, or every issue found.
  * Never throws.
@@ -344,107 +352,97 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 export function resolveConfig(file: ConfigFile): { config?: Config; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
   const seen = new Map<string, number>();
-  const d = file.defaults;
-  const targets: TargetConfig[] = [];
-  file.targets.forEach((t, i) => {
-    const at = (key: string) => `targets[${i}]${key ? `.${key}` : ''}`;
-    const issue = (key: string, message: string) => issues.push({ path: at(key), message });
+  const targets = file.targets.map((t, i) => {
+    const issue: IssueAt = (key, message) => issues.push({ path: `targets[${i}]${key ? `.${key}` : ''}`, message });
     const first = seen.get(t.name);
     if (first !== undefined) issue('name', `duplicate target name "${t.name}" (also targets[${first}])`);
     else seen.set(t.name, i);
-
-    const transport = t.transport ?? (t.command ? 'stdio' : d.transport);
-    if (transport === 'stdio') {
-      if (!t.command) issue('command', 'required when transport is stdio');
-      if (t.url) issue('url', 'not allowed when transport is stdio (use command and args)');
-    } else {
-      if (!t.url) issue('url', `required when transport is ${transport}`);
-      else if (!/^https?:\/\//i.test(t.url)) issue('url', 'must be an http:// or https:// URL');
-      if (t.command) issue('command', 'only allowed when transport is stdio');
-      if (t.tls && t.url && !/^https:/i.test(t.url)) issue('tls', 'only allowed with an https:// url');
-    }
-    if (t.schedule && t.interval !== undefined) issue('schedule', 'set either interval or schedule, not both');
-    const intervalMs = t.schedule ? undefined : (t.interval ?? d.interval);
-    const timeoutMs = t.timeout ?? d.timeout;
-    if (timeoutMs <= 0) issue('timeout', 'must be greater than 0');
-    if (intervalMs !== undefined && intervalMs <= 0) issue('interval', 'must be greater than 0');
-    if (intervalMs !== undefined && timeoutMs >= intervalMs) {
-      issue(
-        t.timeout !== undefined ? 'timeout' : 'interval',
-        `timeout (${timeoutMs}ms) must be below the interval (${intervalMs}ms)`,
-      );
-    }
-    if (t.authorization) {
-      const a = t.authorization;
-      if (a.credentials && a.credentials_file)
-        issue('authorization', 'set either credentials or credentials_file, not both');
-      if (!a.credentials && !a.credentials_file) issue('authorization', 'needs credentials or credentials_file');
-    }
-    if (t.tls && Boolean(t.tls.cert_file) !== Boolean(t.tls.key_file))
-      issue('tls', 'cert_file and key_file go together');
-    if (t.authorization && Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization')) {
-      issue('headers.Authorization', 'conflicts with the authorization block; keep one');
-    }
-    if (t.oauth2) {
-      if (t.oauth2.client_secret && t.oauth2.client_secret_file)
-        issue('oauth2', 'set either client_secret or client_secret_file, not both');
-      if (!t.oauth2.client_secret && !t.oauth2.client_secret_file)
-        issue('oauth2', 'needs client_secret or client_secret_file');
-      if (t.authorization || Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization'))
-        issue('oauth2', 'conflicts with authorization / headers.Authorization; keep one');
-      if (transport === 'stdio') issue('oauth2', 'not allowed when transport is stdio');
-    }
-    targets.push({
-      name: t.name,
-      transport,
-      url: t.url,
-      command: t.command,
-      args: t.args,
-      env: t.env,
-      cwd: t.cwd,
-      intervalMs,
-      schedule: t.schedule,
-      timeoutMs,
-      headers: t.headers,
-      authorization: t.authorization && {
-        type: t.authorization.type,
-        credentials: t.authorization.credentials,
-        credentialsFile: t.authorization.credentials_file,
-      },
-      tls: t.tls && {
-        caFile: t.tls.ca_file,
-        certFile: t.tls.cert_file,
-        keyFile: t.tls.key_file,
-        serverName: t.tls.server_name,
-        insecureSkipVerify: t.tls.insecure_skip_verify,
-      },
-      expect: t.expect && {
-        minTools: t.expect.min_tools,
-        tools: t.expect.tools,
-        protocolVersions: t.expect.protocol_versions,
-        authChallenge: t.expect.auth_challenge,
-      },
-      oauth2: t.oauth2 && {
-        clientId: t.oauth2.client_id,
-        clientSecret: t.oauth2.client_secret,
-        clientSecretFile: t.oauth2.client_secret_file,
-        tokenUrl: t.oauth2.token_url,
-        scopes: t.oauth2.scopes,
-        endpointParams: t.oauth2.endpoint_params,
-      },
-      canary: t.canary && {
-        tool: t.canary.tool,
-        arguments: t.canary.arguments,
-        expectText: t.canary.expect_text,
-        expectSuccess: t.canary.expect_success,
-        intervalMs: t.canary.interval,
-      },
-      maxResponseBytes: t.max_response_bytes ?? d.max_response_bytes,
-      maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
-      sessionsExpectedMax: t.sessions_expected_max,
-      latencySloSeconds: (t.latency_slo ?? d.latency_slo) / 1000,
-      internal: t.internal && resolveInternal(t.internal, intervalMs ?? d.interval, timeoutMs, issue),
-    });
+    return resolveTarget(t, file.defaults, issue);
   });
   return issues.length > 0 ? { issues } : { config: { targets }, issues };
+}
+
+function resolveTarget(t: TargetFile, d: Defaults, issue: IssueAt): TargetConfig {
+  const transport = t.transport ?? (t.command ? 'stdio' : d.transport);
+  checkEndpoint(t, transport, issue);
+  const { intervalMs, timeoutMs } = checkTiming(t, d, issue);
+  checkCredentials(t, transport, issue);
+  const { interval: canaryInterval, ...canary } = t.canary ?? { interval: undefined };
+  return {
+    name: t.name,
+    transport,
+    url: t.url,
+    command: t.command,
+    args: t.args,
+    env: t.env,
+    cwd: t.cwd,
+    intervalMs,
+    schedule: t.schedule,
+    timeoutMs,
+    headers: t.headers,
+    authorization: t.authorization && camel(t.authorization),
+    tls: t.tls && camel(t.tls),
+    expect: t.expect && camel(t.expect),
+    oauth2: t.oauth2 && camel(t.oauth2),
+    canary: t.canary && {
+      ...camel(canary as Omit<z.output<typeof CanarySchema>, 'interval'>),
+      ...(canaryInterval !== undefined && { intervalMs: canaryInterval }),
+    },
+    maxResponseBytes: t.max_response_bytes ?? d.max_response_bytes,
+    maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
+    sessionsExpectedMax: t.sessions_expected_max,
+    latencySloSeconds: (t.latency_slo ?? d.latency_slo) / 1000,
+    internal: t.internal && resolveInternal(t.internal, intervalMs ?? d.interval, timeoutMs, issue),
+  };
+}
+
+/** url vs command, by transport. */
+function checkEndpoint(t: TargetFile, transport: TargetConfig['transport'], issue: IssueAt): void {
+  if (transport === 'stdio') {
+    if (!t.command) issue('command', 'required when transport is stdio');
+    if (t.url) issue('url', 'not allowed when transport is stdio (use command and args)');
+    return;
+  }
+  if (!t.url) issue('url', `required when transport is ${transport}`);
+  else if (!/^https?:\/\//i.test(t.url)) issue('url', 'must be an http:// or https:// URL');
+  if (t.command) issue('command', 'only allowed when transport is stdio');
+  if (t.tls && t.url && !/^https:/i.test(t.url)) issue('tls', 'only allowed with an https:// url');
+}
+
+/** Interval or schedule, and a timeout below the interval. */
+function checkTiming(t: TargetFile, d: Defaults, issue: IssueAt): { intervalMs?: number; timeoutMs: number } {
+  if (t.schedule && t.interval !== undefined) issue('schedule', 'set either interval or schedule, not both');
+  const intervalMs = t.schedule ? undefined : (t.interval ?? d.interval);
+  const timeoutMs = t.timeout ?? d.timeout;
+  if (timeoutMs <= 0) issue('timeout', 'must be greater than 0');
+  if (intervalMs !== undefined && intervalMs <= 0) issue('interval', 'must be greater than 0');
+  if (intervalMs !== undefined && timeoutMs >= intervalMs) {
+    issue(
+      t.timeout !== undefined ? 'timeout' : 'interval',
+      `timeout (${timeoutMs}ms) must be below the interval (${intervalMs}ms)`,
+    );
+  }
+  return { intervalMs, timeoutMs };
+}
+
+/** One source per credential, and the TLS key pair whole. */
+function checkCredentials(t: TargetFile, transport: TargetConfig['transport'], issue: IssueAt): void {
+  const headerAuth = Object.keys(t.headers).some((h) => h.toLowerCase() === 'authorization');
+  if (t.authorization) {
+    const a = t.authorization;
+    if (a.credentials && a.credentials_file)
+      issue('authorization', 'set either credentials or credentials_file, not both');
+    if (!a.credentials && !a.credentials_file) issue('authorization', 'needs credentials or credentials_file');
+  }
+  if (t.tls && Boolean(t.tls.cert_file) !== Boolean(t.tls.key_file)) issue('tls', 'cert_file and key_file go together');
+  if (t.authorization && headerAuth) issue('headers.Authorization', 'conflicts with the authorization block; keep one');
+  if (t.oauth2) {
+    if (t.oauth2.client_secret && t.oauth2.client_secret_file)
+      issue('oauth2', 'set either client_secret or client_secret_file, not both');
+    if (!t.oauth2.client_secret && !t.oauth2.client_secret_file)
+      issue('oauth2', 'needs client_secret or client_secret_file');
+    if (t.authorization || headerAuth)
+      issue('oauth2', 'conflicts with authorization / headers.Authorization; keep one');
+    if (transport === 'stdio') issue('oauth2', 'not allowed when transport is stdio');
+  }
 }

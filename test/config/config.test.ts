@@ -179,21 +179,10 @@ test('defaults are applied, per-target values override them', () => {
   assert.equal(tuned?.maxToolPages, 5);
   assert.equal(tuned?.latencySloSeconds, 0.5);
   assert.equal(tuned?.sessionsExpectedMax, 20);
-  assert.deepEqual(tuned?.authorization, { type: 'Bearer', credentials: undefined, credentialsFile: '/etc/token' });
-  assert.deepEqual(tuned?.tls, {
-    caFile: '/etc/ca.pem',
-    certFile: undefined,
-    keyFile: undefined,
-    serverName: undefined,
-    insecureSkipVerify: false,
-  });
-  assert.deepEqual(tuned?.canary, {
-    tool: 'echo',
-    arguments: {},
-    expectText: undefined,
-    expectSuccess: true,
-    intervalMs: undefined,
-  });
+  // Blocks are the schema's output, camel-cased: keys the user left out are absent.
+  assert.deepEqual(tuned?.authorization, { type: 'Bearer', credentialsFile: '/etc/token' });
+  assert.deepEqual(tuned?.tls, { caFile: '/etc/ca.pem', insecureSkipVerify: false });
+  assert.deepEqual(tuned?.canary, { tool: 'echo', arguments: {}, expectSuccess: true });
   assert.equal(cron?.intervalMs, undefined);
   assert.equal(cron?.schedule, '*/15 * * * * *');
   assert.equal(local?.transport, 'stdio', 'a command without a transport means stdio');
