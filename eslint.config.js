@@ -25,8 +25,8 @@ export default tseslint.config(
     // The product's own code: small functions, few positional parameters (ARCHITECTURE.md).
     files: ['src/**/*.ts'],
     rules: {
-      'max-lines-per-function': ['warn', { max: 80, skipBlankLines: true, skipComments: true }],
-      'max-params': ['warn', 4],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }],
+      'max-params': ['error', 4],
     },
   },
   {

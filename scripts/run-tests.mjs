@@ -30,7 +30,7 @@ const files = walk(join(root, 'test'))
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
 // Lint and format (eslint.config.js, .prettierrc.json): the same check CI runs, clean on the whole tree.
 if (filters.length === 0 && !process.env.MCPWATCH_SKIP_LINT) {
-  run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '.']);
+  run(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '--max-warnings=0', '.']);
   run(process.execPath, [join(root, 'node_modules/prettier/bin/prettier.cjs'), '--check', '--log-level=warn', '.']);
 }
 if (files.length === 0) {

@@ -6,7 +6,9 @@ import { createLogger } from './log/logger.js';
 import { parseListenAddress, parseSidecarArgs, SIDECAR_USAGE } from './cli/args.js';
 import { runProbeCommand } from './cli/probe-command.js';
 import type { startDemoServer } from './cli/demo-server.js';
-import { startSidecar, VERSION } from './sidecar.js';
+import { startSidecar, VERSION, type Sidecar } from './sidecar.js';
+import type { Config } from './config/schema.js';
+import type { Logger } from './log/logger.js';
 
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -34,42 +36,9 @@ async function main(argv: string[]): Promise<number | undefined> {
   }
   const logger = createLogger({ level: flags.logLevel, format: flags.logFormat });
 
-  let demo: Awaited<ReturnType<typeof startDemoServer>> | undefined;
-  let config;
-  if (flags.demo) {
-    // Loaded only for --demo: the MCP server SDK costs the sidecar ~5 MB RSS otherwise.
-    const { startDemoServer: start } = await import('./cli/demo-server.js');
-    demo = await start(0);
-    const demoConfig = {
-      defaults: { interval: '5s', timeout: '3s' },
-      targets: [
-        {
-          name: 'demo',
-          url: demo.url,
-          canary: { tool: 'echo', arguments: { message: 'hello from mcpwatch' }, expect_text: 'hello from mcpwatch' },
-          expect: { min_tools: 1, tools: ['echo'] },
-          sessions_expected_max: 20,
-        },
-      ],
-    };
-    config = parseConfig(JSON.stringify(demoConfig), {}, 'demo').config;
-  } else {
-    const loaded = loadConfigFile(flags.configFile as string, process.env);
-    if (flags.configCheck) {
-      if (loaded.config) {
-        io.out(`${flags.configFile}: OK (${loaded.config.targets.length} targets)\n`);
-        return 0;
-      }
-      io.err(`${formatIssues(loaded.issues)}\n`);
-      return 1;
-    }
-    if (!loaded.config) {
-      io.err(`mcpwatch: invalid config ${flags.configFile}:\n${formatIssues(loaded.issues)}\n`);
-      return 1;
-    }
-    config = loaded.config;
-  }
-  if (!config) return 1;
+  const loaded = await loadInitialConfig(flags, io);
+  if ('exitCode' in loaded) return loaded.exitCode;
+  const { config, demo } = loaded;
 
   const listen = parseListenAddress(
     flags.demo && flags.listenAddress === ':9465' ? '127.0.0.1:9465' : flags.listenAddress,
@@ -105,6 +74,60 @@ async function main(argv: string[]): Promise<number | undefined> {
     );
   }
 
+  handleSignals(sidecar, demo, logger);
+  return undefined;
+}
+
+type Flags = Extract<ReturnType<typeof parseSidecarArgs>, { ok: true }>['value'];
+type Io = { out: (t: string) => boolean; err: (t: string) => boolean };
+type Demo = Awaited<ReturnType<typeof startDemoServer>>;
+
+/** The config to start with: the demo's (with its built-in server), or the file's; or the exit code. */
+async function loadInitialConfig(
+  flags: Flags,
+  io: Io,
+): Promise<{ config: Config; demo?: Demo } | { exitCode: number }> {
+  if (flags.demo) {
+    // Loaded only for --demo: the MCP server SDK costs the sidecar ~5 MB RSS otherwise.
+    const { startDemoServer: start } = await import('./cli/demo-server.js');
+    const demo = await start(0);
+    const demoConfig = {
+      defaults: { interval: '5s', timeout: '3s' },
+      targets: [
+        {
+          name: 'demo',
+          url: demo.url,
+          canary: { tool: 'echo', arguments: { message: 'hello from mcpwatch' }, expect_text: 'hello from mcpwatch' },
+          expect: { min_tools: 1, tools: ['echo'] },
+          sessions_expected_max: 20,
+        },
+      ],
+    };
+    const config = parseConfig(JSON.stringify(demoConfig), {}, 'demo').config;
+    if (!config) {
+      await demo.close();
+      return { exitCode: 1 };
+    }
+    return { config, demo };
+  }
+  const loaded = loadConfigFile(flags.configFile as string, process.env);
+  if (flags.configCheck) {
+    if (loaded.config) {
+      io.out(`${flags.configFile}: OK (${loaded.config.targets.length} targets)\n`);
+      return { exitCode: 0 };
+    }
+    io.err(`${formatIssues(loaded.issues)}\n`);
+    return { exitCode: 1 };
+  }
+  if (!loaded.config) {
+    io.err(`mcpwatch: invalid config ${flags.configFile}:\n${formatIssues(loaded.issues)}\n`);
+    return { exitCode: 1 };
+  }
+  return { config: loaded.config };
+}
+
+/** SIGTERM/SIGINT stop gracefully (forced after SHUTDOWN_GRACE_MS); SIGHUP reloads the config. */
+function handleSignals(sidecar: Sidecar, demo: Demo | undefined, logger: Logger): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -127,7 +150,6 @@ async function main(argv: string[]): Promise<number | undefined> {
   process.on('SIGHUP', () => {
     void sidecar.reload();
   });
-  return undefined;
 }
 
 main(process.argv.slice(2)).then(

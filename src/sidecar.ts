@@ -59,31 +59,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   let config = opts.config;
   let ready = false;
 
-  const onResult = (r: ProbeResult) => {
-    try {
-      recorder.recordProbe(r, Boolean(r.toolListChange));
-      history.add(r);
-      if (r.toolListChange) {
-        logger.info('tool list changed', {
-          target: r.target,
-          hash: r.toolListHash,
-          change: describeDiff(r.toolListChange),
-        });
-      }
-      if (r.success)
-        logger.debug('probe succeeded', { target: r.target, duration_seconds: r.durationSeconds.toFixed(4) });
-      else
-        logger.warn('probe failed', {
-          target: r.target,
-          reason: r.reason,
-          message: r.message,
-          duration_seconds: r.durationSeconds.toFixed(4),
-        });
-    } catch (err) {
-      recorder.recordInternalError('recorder');
-      logger.error('recording a probe result failed', { target: r.target, err: (err as Error).message });
-    }
-  };
+  const onResult = resultRecorder(recorder, history, logger);
 
   const scheduler = new Scheduler({
     runProbe: (target, o) => probe(target, { ...o, tracer: tracing.hooks }),
@@ -111,37 +87,13 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     return diff;
   };
 
-  let reloading: Promise<{ ok: boolean; message: string }> | undefined;
-  const reload = async (): Promise<{ ok: boolean; message: string }> => {
-    if (!opts.configFile) return { ok: false, message: 'no config file to reload (demo mode)' };
-    // Serialise reloads: a SIGHUP storm applies each file state once, in order.
-    const previous = reloading ?? Promise.resolve();
-    const run = previous.then(async () => {
-      const { config: next, issues } = loadConfigFile(opts.configFile as string, opts.env);
-      if (!next) {
-        recorder.recordReload(false, Date.now(), config.targets.length);
-        const message = `config reload failed, keeping the running config:\n${formatIssues(issues)}`;
-        logger.error('config reload failed; keeping the running config', {
-          problems: issues.length,
-          issues: formatIssues(issues),
-        });
-        return { ok: false, message };
-      }
-      const diff = await apply(next);
-      logger.info('config reloaded', {
-        targets: next.targets.length,
-        added: diff.added.join(','),
-        removed: diff.removed.join(','),
-        changed: diff.changed.join(','),
-      });
-      return {
-        ok: true,
-        message: `config reloaded: ${next.targets.length} targets (added ${diff.added.length}, removed ${diff.removed.length}, changed ${diff.changed.length})`,
-      };
-    });
-    reloading = run.catch(() => ({ ok: false, message: 'reload failed' }));
-    return run;
-  };
+  const reload = reloader({
+    configFile: opts.configFile,
+    env: opts.env,
+    logger,
+    apply,
+    onFailure: () => recorder.recordReload(false, Date.now(), config.targets.length),
+  });
 
   const app = createApp({
     registry,
@@ -152,20 +104,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     isReady: () => ready,
     version: VERSION,
   });
-  const server: Server = createServer(app);
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 120_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.listen.port, opts.listen.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const address = { host: addr.address, port: addr.port };
-  logger.info('listening', { address: `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
+  const { server, address } = await listen(app, opts.listen, logger);
 
   await apply(config);
   ready = true;
@@ -184,4 +123,101 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       await Promise.all([tracing.shutdown(), new Promise<void>((resolve) => server.close(() => resolve()))]);
     },
   };
+}
+
+/** What happens to each probe result: metrics, history, and a log line. Never throws. */
+function resultRecorder(recorder: Recorder, history: History, logger: Logger): (r: ProbeResult) => void {
+  return (r) => {
+    try {
+      recorder.recordProbe(r, Boolean(r.toolListChange));
+      history.add(r);
+      if (r.toolListChange) {
+        logger.info('tool list changed', {
+          target: r.target,
+          hash: r.toolListHash,
+          change: describeDiff(r.toolListChange),
+        });
+      }
+      if (r.success)
+        logger.debug('probe succeeded', { target: r.target, duration_seconds: r.durationSeconds.toFixed(4) });
+      else
+        logger.warn('probe failed', {
+          target: r.target,
+          reason: r.reason,
+          message: r.message,
+          duration_seconds: r.durationSeconds.toFixed(4),
+        });
+    } catch (err) {
+      recorder.recordInternalError('recorder');
+      logger.error('recording a probe result failed', { target: r.target, err: (err as Error).message });
+    }
+  };
+}
+
+type ReloadOutcome = { ok: boolean; message: string };
+
+interface ReloaderOptions {
+  configFile?: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  /** Applies a valid config; resolves to what changed. */
+  apply(next: Config): Promise<{ added: string[]; removed: string[]; changed: string[] }>;
+  /** A reload found a bad config (which is kept out). */
+  onFailure(): void;
+}
+
+/** Re-reads the config file, serialised: a SIGHUP storm applies each file state once, in order. */
+function reloader(o: ReloaderOptions): () => Promise<ReloadOutcome> {
+  let reloading: Promise<ReloadOutcome> | undefined;
+  return async () => {
+    const file = o.configFile;
+    if (!file) return { ok: false, message: 'no config file to reload (demo mode)' };
+    const previous = reloading ?? Promise.resolve();
+    const run = previous.then(async (): Promise<ReloadOutcome> => {
+      const { config: next, issues } = loadConfigFile(file, o.env);
+      if (!next) {
+        o.onFailure();
+        o.logger.error('config reload failed; keeping the running config', {
+          problems: issues.length,
+          issues: formatIssues(issues),
+        });
+        return { ok: false, message: `config reload failed, keeping the running config:\n${formatIssues(issues)}` };
+      }
+      const diff = await o.apply(next);
+      o.logger.info('config reloaded', {
+        targets: next.targets.length,
+        added: diff.added.join(','),
+        removed: diff.removed.join(','),
+        changed: diff.changed.join(','),
+      });
+      return {
+        ok: true,
+        message: `config reloaded: ${next.targets.length} targets (added ${diff.added.length}, removed ${diff.removed.length}, changed ${diff.changed.length})`,
+      };
+    });
+    reloading = run.catch(() => ({ ok: false, message: 'reload failed' }));
+    return run;
+  };
+}
+
+/** Serves `app` on `at`; resolves once it listens. */
+async function listen(
+  app: ReturnType<typeof createApp>,
+  at: SidecarOptions['listen'],
+  logger: Logger,
+): Promise<{ server: Server; address: { host: string; port: number } }> {
+  const server: Server = createServer(app);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  logger.info('listening', { address: `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
+  return { server, address: { host: addr.address, port: addr.port } };
 }

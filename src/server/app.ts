@@ -33,57 +33,8 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/metrics', async (req: Request, res: Response) => {
-    const wantsOpenMetrics = String(req.headers.accept ?? '').includes('application/openmetrics-text');
-    // Streamed in chunks: a scrape of thousands of targets neither builds one huge string nor
-    // holds the event loop (probes keep their schedule while it renders).
-    const chunks = renderRegistryChunks(deps.registry, wantsOpenMetrics);
-    try {
-      const first = await chunks.next();
-      res.type(contentTypeOf(wantsOpenMetrics));
-      if (!first.done) res.write(first.value);
-      for await (const chunk of chunks) {
-        if (res.destroyed) return;
-        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
-      }
-      res.end();
-    } catch (err) {
-      if (res.headersSent) res.destroy(err as Error);
-      else
-        res
-          .status(500)
-          .type('text/plain')
-          .send(`error collecting metrics: ${(err as Error).message}\n`);
-    }
-  });
-
-  app.get('/probe', async (req: Request, res: Response) => {
-    const name = typeof req.query.target === 'string' ? req.query.target : '';
-    if (!name) {
-      res.status(400).type('text/plain').send('target parameter is missing (a configured target name)\n');
-      return;
-    }
-    // Names only, never URLs: a /probe request cannot make mcpwatch reach an arbitrary host.
-    const target = deps.getConfig().targets.find((t) => t.name === name);
-    if (!target) {
-      res
-        .status(404)
-        .type('text/plain')
-        .send(`unknown target ${JSON.stringify(name.slice(0, 64))}: /probe only probes configured targets\n`);
-      return;
-    }
-    const result = await deps.probeNow(target);
-    if (req.query.debug === 'true') {
-      res.type('text/plain').send(formatReport(result, { withLog: true }));
-      return;
-    }
-    // A fresh registry holding this probe's metrics only (blackbox_exporter multi-target style).
-    const registry = new Registry();
-    const recorder = new Recorder(registry);
-    recorder.addTarget(target);
-    recorder.recordProbe(result, false);
-    res.type(registry.contentType).send(await renderRegistry(registry, false));
-  });
+  app.get('/metrics', metricsHandler(deps));
+  app.get('/probe', probeHandler(deps));
 
   app.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('mcpwatch is Healthy.\n');
@@ -120,4 +71,62 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(404).type('text/plain').send('not found\n');
   });
   return app;
+}
+
+/** `/metrics`: the registry, streamed, in the format the scraper asks for. */
+function metricsHandler(deps: AppDeps) {
+  return async (req: Request, res: Response) => {
+    const wantsOpenMetrics = String(req.headers.accept ?? '').includes('application/openmetrics-text');
+    // Streamed in chunks: a scrape of thousands of targets neither builds one huge string nor
+    // holds the event loop (probes keep their schedule while it renders).
+    const chunks = renderRegistryChunks(deps.registry, wantsOpenMetrics);
+    try {
+      const first = await chunks.next();
+      res.type(contentTypeOf(wantsOpenMetrics));
+      if (!first.done) res.write(first.value);
+      for await (const chunk of chunks) {
+        if (res.destroyed) return;
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+      }
+      res.end();
+    } catch (err) {
+      if (res.headersSent) res.destroy(err as Error);
+      else
+        res
+          .status(500)
+          .type('text/plain')
+          .send(`error collecting metrics: ${(err as Error).message}\n`);
+    }
+  };
+}
+
+/** `/probe?target=`: probes one configured target now (blackbox_exporter multi-target style). */
+function probeHandler(deps: AppDeps) {
+  return async (req: Request, res: Response) => {
+    const name = typeof req.query.target === 'string' ? req.query.target : '';
+    if (!name) {
+      res.status(400).type('text/plain').send('target parameter is missing (a configured target name)\n');
+      return;
+    }
+    // Names only, never URLs: a /probe request cannot make mcpwatch reach an arbitrary host.
+    const target = deps.getConfig().targets.find((t) => t.name === name);
+    if (!target) {
+      res
+        .status(404)
+        .type('text/plain')
+        .send(`unknown target ${JSON.stringify(name.slice(0, 64))}: /probe only probes configured targets\n`);
+      return;
+    }
+    const result = await deps.probeNow(target);
+    if (req.query.debug === 'true') {
+      res.type('text/plain').send(formatReport(result, { withLog: true }));
+      return;
+    }
+    // A fresh registry holding this probe's metrics only (blackbox_exporter multi-target style).
+    const registry = new Registry();
+    const recorder = new Recorder(registry);
+    recorder.addTarget(target);
+    recorder.recordProbe(result, false);
+    res.type(registry.contentType).send(await renderRegistry(registry, false));
+  };
 }

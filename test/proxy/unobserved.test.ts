@@ -6,6 +6,8 @@
  * answer through the proxy with the server's direct answer to the same bytes.
  */
 import { test } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -222,7 +224,7 @@ test(
   async () => {
     // A resumable server (2025-11-25 transports) opens a POST's stream with an event that has an
     // id and empty data, so the client can resume; the answer follows on the same stream.
-    const { createServer } = await import('node:http');
+
     const upstream = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -232,7 +234,7 @@ test(
       });
     });
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const { port } = upstream.address() as import('node:net').AddressInfo;
+    const { port } = upstream.address() as AddressInfo;
     const p = await proxyFor(`http://127.0.0.1:${port}/mcp`);
     try {
       const answer = await post(
