@@ -10,10 +10,12 @@ import type { Config, TargetConfig } from './config/schema.js';
 import { formatIssues, loadConfigFile } from './config/load.js';
 import type { Logger } from './log/logger.js';
 import { Recorder } from './metrics/recorder.js';
+import { fanoutRound, fanoutTimeoutMs } from './probe/fanout.js';
 import { probe } from './probe/prober.js';
 import { InternalRunner } from './proxy/internal-runner.js';
 import { describeDiff } from './probe/tool-hash.js';
 import type { ProbeResult } from './probe/types.js';
+import type { TraceHooks } from './probe/trace-hooks.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { setupTracing } from './telemetry/tracing.js';
 import { createApp } from './server/app.js';
@@ -61,19 +63,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
 
   const onResult = resultRecorder(recorder, history, logger);
 
-  const scheduler = new Scheduler({
-    runProbe: (target, o) => probe(target, { ...o, tracer: tracing.hooks }),
-    onResult,
-    onSkip: (target) => {
-      recorder.recordSkip(target);
-      logger.warn('probe skipped: the previous probe is still running', { target });
-    },
-    onLag: (s) => recorder.recordScheduleLag(s),
-    onError: (component, err) => {
-      recorder.recordInternalError(component);
-      logger.error('internal error', { component, err: (err as Error)?.message ?? String(err) });
-    },
-  });
+  const scheduler = schedulerFor({ recorder, logger, tracer: tracing.hooks, onResult });
 
   const apply = async (next: Config) => {
     const names = new Set(next.targets.map((t) => t.name));
@@ -220,4 +210,42 @@ async function listen(
   const addr = server.address() as AddressInfo;
   logger.info('listening', { address: `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` });
   return { server, address: { host: addr.address, port: addr.port } };
+}
+
+/** The scheduler, wired to the prober, the fan-out round, the recorder and the log. */
+function schedulerFor(parts: {
+  recorder: Recorder;
+  logger: Logger;
+  tracer: TraceHooks;
+  onResult: (r: ProbeResult) => void;
+}): Scheduler {
+  const { recorder, logger, tracer, onResult } = parts;
+  return new Scheduler({
+    runProbe: (target, o) => probe(target, { ...o, tracer }),
+    onResult,
+    runFanout: async (target, o) => {
+      const timeoutMs = fanoutTimeoutMs(target, o.endBeforeMs - Date.now());
+      return timeoutMs === undefined ? undefined : fanoutRound(target, { ...o, timeoutMs });
+    },
+    onFanout: (r) => {
+      recorder.recordFanout(r);
+      if (!r.success) logger.warn('fan-out round failed', { target: r.target, reason: r.reason, message: r.message });
+      else
+        logger.debug('fan-out round', {
+          target: r.target,
+          sessions: r.sessions,
+          p99_seconds: r.p99Seconds?.toFixed(4),
+          slowdown: r.slowdownRatio?.toFixed(2),
+        });
+    },
+    onSkip: (target) => {
+      recorder.recordSkip(target);
+      logger.warn('probe skipped: the previous probe is still running', { target });
+    },
+    onLag: (s) => recorder.recordScheduleLag(s),
+    onError: (component, err) => {
+      recorder.recordInternalError(component);
+      logger.error('internal error', { component, err: (err as Error)?.message ?? String(err) });
+    },
+  });
 }

@@ -93,6 +93,22 @@ export const CanarySchema = z.strictObject({
   interval: Duration.optional(),
 });
 
+/** What one session of a fan-out round calls. */
+export const FANOUT_CALLS = ['tools/list', 'canary'] as const;
+
+/**
+ * The fan-out probe: N sessions opened at once (as N sub-agents would), each running the same
+ * call, compared with a single session in the same round. On its own schedule.
+ */
+export const FanoutSchema = z.strictObject({
+  /** Sessions opened at the same instant, each its own client and connection. */
+  sessions: z.number().int().min(2).max(64).default(8),
+  /** Time between rounds; at least the target's probe interval. */
+  interval: Duration.default(300_000),
+  /** The call each session makes: `tools/list`, or the target's `canary` tool call. */
+  call: z.enum(FANOUT_CALLS).default('tools/list'),
+});
+
 const LabelMatch = z
   .record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a Prometheus label name'), z.string())
   .default({});
@@ -190,6 +206,12 @@ export const TargetSchema = z.strictObject({
   sessions_expected_max: z.number().int().min(1).optional(),
   /** p99 latency objective for the server's operations, exported as a gauge for alerting. */
   latency_slo: Duration.optional(),
+  /** A session open longer than this is stuck (a leak): exported as a gauge for alerting. */
+  session_max_age: Duration.optional(),
+  /** The server's tool-call concurrency limit (semaphore, pool size), exported for the saturation alert. */
+  tool_calls_max: z.number().int().min(1).optional(),
+  /** Fan-out probe: N parallel sessions on their own schedule (opt-in). */
+  fanout: FanoutSchema.optional(),
   /** Session, concurrency and latency metrics from inside the server: scrape and/or proxy. */
   internal: InternalSchema.optional(),
 });
@@ -205,6 +227,7 @@ export const DefaultsSchema = z.strictObject({
     .default(4 * 1024 * 1024),
   max_tool_pages: z.number().int().min(1).max(10_000).default(100),
   latency_slo: Duration.default(2000),
+  session_max_age: Duration.default(3_600_000),
 });
 
 export const ConfigSchema = z.strictObject({
@@ -256,6 +279,9 @@ export interface TargetConfig {
   maxToolPages: number;
   sessionsExpectedMax?: number;
   latencySloSeconds: number;
+  sessionMaxAgeSeconds: number;
+  toolCallsMax?: number;
+  fanout?: { sessions: number; intervalMs: number; call: (typeof FANOUT_CALLS)[number] };
   internal?: InternalConfig;
 }
 
@@ -367,6 +393,7 @@ function resolveTarget(t: TargetFile, d: Defaults, issue: IssueAt): TargetConfig
   checkEndpoint(t, transport, issue);
   const { intervalMs, timeoutMs } = checkTiming(t, d, issue);
   checkCredentials(t, transport, issue);
+  checkFanout(t, intervalMs, issue);
   const { interval: canaryInterval, ...canary } = t.canary ?? { interval: undefined };
   return {
     name: t.name,
@@ -392,6 +419,9 @@ function resolveTarget(t: TargetFile, d: Defaults, issue: IssueAt): TargetConfig
     maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
     sessionsExpectedMax: t.sessions_expected_max,
     latencySloSeconds: (t.latency_slo ?? d.latency_slo) / 1000,
+    sessionMaxAgeSeconds: (t.session_max_age ?? d.session_max_age) / 1000,
+    toolCallsMax: t.tool_calls_max,
+    fanout: t.fanout && { sessions: t.fanout.sessions, intervalMs: t.fanout.interval, call: t.fanout.call },
     internal: t.internal && resolveInternal(t.internal, intervalMs ?? d.interval, timeoutMs, issue),
   };
 }
@@ -423,6 +453,15 @@ function checkTiming(t: TargetFile, d: Defaults, issue: IssueAt): { intervalMs?:
     );
   }
   return { intervalMs, timeoutMs };
+}
+
+/** A fan-out round needs its call, and runs no more often than the probes. */
+function checkFanout(t: TargetFile, intervalMs: number | undefined, issue: IssueAt): void {
+  if (!t.fanout) return;
+  if (t.fanout.call === 'canary' && !t.canary) issue('fanout.call', "canary needs the target's canary block");
+  if (intervalMs !== undefined && t.fanout.interval < intervalMs)
+    issue('fanout.interval', `must be at least the probe interval (${intervalMs}ms)`);
+  if (t.session_max_age !== undefined && t.session_max_age <= 0) issue('session_max_age', 'must be greater than 0');
 }
 
 /** One source per credential, and the TLS key pair whole. */

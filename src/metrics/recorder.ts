@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { METRICS, PROXY_UNOBSERVED_REASONS, type MetricDef, type ProxyUnobservedReason } from './names.js';
-import { FAILURE_REASONS, PHASES, type ProbeResult } from '../probe/types.js';
+import { FAILURE_REASONS, PHASES, type FanoutResult, type ProbeResult } from '../probe/types.js';
 import type { TargetConfig } from '../config/schema.js';
 import { safeLabel } from '../net/labels.js';
 import type { HistogramSeries, ScrapeResult } from '../scrape/types.js';
@@ -197,6 +197,11 @@ export class Recorder {
     m.serverLatencySlo.set({ target }, t.latencySloSeconds);
     if (t.sessionsExpectedMax !== undefined) m.serverSessionsExpectedMax.set({ target }, t.sessionsExpectedMax);
     else m.serverSessionsExpectedMax.remove({ target });
+    if (t.toolCallsMax !== undefined) m.serverToolCallsMax.set({ target }, t.toolCallsMax);
+    else m.serverToolCallsMax.remove({ target });
+    m.serverSessionMaxAge.set({ target }, t.sessionMaxAgeSeconds);
+    if (t.fanout) m.probeFanoutSessions.set({ target }, t.fanout.sessions);
+    else this.clearFanout(target);
     m.probesSkippedTotal.inc({ target }, 0);
     // Only targets with a proxy have these series; a reload that removes the proxy removes them.
     for (const reason of PROXY_UNOBSERVED_REASONS) {
@@ -280,6 +285,37 @@ export class Recorder {
       m.serverToolListInfo.set({ target, hash: r.toolListHash }, 1);
       if (changed) m.serverToolListChanges.inc({ target });
     }
+  }
+
+  /**
+   * Records one fan-out round. Latency gauges the round could not measure (no session, or no
+   * baseline, completed) are removed rather than left at the previous round's value.
+   */
+  recordFanout(r: FanoutResult): void {
+    const m = this.metrics;
+    const target = r.target;
+    m.probeFanoutSuccess.set({ target }, r.success ? 1 : 0);
+    m.probeFanoutSessions.set({ target }, r.sessions);
+    m.probeFanoutSessionsCompleted.set({ target }, r.completed);
+    const gauges: Array<[Gauge<string>, Record<string, string>, number | undefined]> = [
+      [m.probeFanoutDuration, { target, quantile: '0.5' }, r.p50Seconds],
+      [m.probeFanoutDuration, { target, quantile: '0.99' }, r.p99Seconds],
+      [m.probeFanoutBaselineDuration, { target }, r.baselineSeconds],
+      [m.probeFanoutSlowdownRatio, { target }, r.slowdownRatio],
+    ];
+    for (const [gauge, labels, value] of gauges) {
+      if (value === undefined) gauge.remove(labels);
+      else gauge.set(labels, value);
+    }
+  }
+
+  /** Removes a target's fan-out series (its `fanout` block was removed). */
+  private clearFanout(target: string): void {
+    const m = this.metrics;
+    for (const g of [m.probeFanoutSuccess, m.probeFanoutSessions, m.probeFanoutSessionsCompleted]) g.remove({ target });
+    for (const quantile of ['0.5', '0.99']) m.probeFanoutDuration.remove({ target, quantile });
+    m.probeFanoutBaselineDuration.remove({ target });
+    m.probeFanoutSlowdownRatio.remove({ target });
   }
 
   /** Counts a run skipped because the previous probe of the target was still going. */

@@ -9,11 +9,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { TargetConfig } from '../config/schema.js';
-import { resolveHeaders } from '../net/credentials.js';
-import { hasCode, McpwatchError } from '../net/errors.js';
 import { mergeSecrets, redact, safeUrl, targetSecrets } from '../net/redact.js';
-import { currentClientSecret, dropToken, getAccessToken } from './oauth.js';
-import { runSession, type Attempt } from './session.js';
+import { dropToken } from './oauth.js';
+import { requestCredentials } from './request-credentials.js';
+import { deadlineSignal, runSession, type Attempt } from './session.js';
 import { hashToolList, trackToolList } from './tool-hash.js';
 import { NOOP_TRACE_HOOKS, type ProbeTrace, type ProbeTraceStart, type TraceHooks } from './trace-hooks.js';
 import type { FailureReason, ProbeMemory, ProbeResult, ResolvedTransport } from './types.js';
@@ -52,25 +51,6 @@ class ProbeLog {
   };
 }
 
-/** The probe's deadline: the target's timeout, or the caller's abort, whichever comes first. */
-function probeDeadline(target: TargetConfig, outer: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
-  const deadline = new AbortController();
-  const timer = setTimeout(
-    () => deadline.abort(new McpwatchError('deadline', `probe deadline of ${target.timeoutMs}ms exceeded`)),
-    target.timeoutMs,
-  );
-  const onOuterAbort = () => deadline.abort(outer?.reason ?? new Error('probe aborted'));
-  if (outer?.aborted) onOuterAbort();
-  else outer?.addEventListener('abort', onOuterAbort, { once: true });
-  return {
-    signal: deadline.signal,
-    dispose() {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onOuterAbort);
-    },
-  };
-}
-
 /** Runs one probe of `target`. Never rejects. */
 export async function probe(target: TargetConfig, options: ProbeOptions = {}): Promise<ProbeResult> {
   const memory = options.memory ?? {};
@@ -89,11 +69,13 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
   };
   const trace = startTrace(options.tracer, target);
   if (trace.traceId) log.say(`trace id ${trace.traceId}`);
-  const deadline = probeDeadline(target, options.signal);
+  const deadline = deadlineSignal(target.timeoutMs, options.signal, 'probe');
   const where = target.transport === 'stdio' ? `stdio ${target.command}` : safeUrl(target.url ?? '');
   log.say(`probe ${target.name}: ${where} (timeout ${target.timeoutMs}ms)`);
   try {
-    const creds = await credentials(target, memory, deadline.signal, log);
+    const creds = await requestCredentials(target, memory, deadline.signal);
+    log.secrets = mergeSecrets(log.secrets, creds.secrets);
+    if (creds.note) log.say(creds.note);
     if (creds.failure) fail(result, creds.failure.reason, creds.failure.message);
     else
       await attempts(target, { memory, signal: deadline.signal, log, trace, headers: creds.headers, result, options });
@@ -113,33 +95,6 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     trace.end(result);
   }
   return result;
-}
-
-type Credentials =
-  { headers: Record<string, string>; failure?: undefined } | { failure: { reason: FailureReason; message: string } };
-
-/** The request headers of a probe, OAuth 2 token included, or why there are none. */
-async function credentials(
-  target: TargetConfig,
-  memory: ProbeMemory,
-  signal: AbortSignal,
-  log: ProbeLog,
-): Promise<Credentials> {
-  let headers: Record<string, string>;
-  try {
-    const resolved = resolveHeaders(target);
-    headers = resolved.headers;
-    log.secrets = resolved.secrets;
-  } catch (err) {
-    return { failure: { reason: 'internal', message: (err as Error).message } };
-  }
-  if (!target.oauth2) return { headers };
-  const oauth = await oauthHeader(target, memory, signal);
-  log.secrets = mergeSecrets(log.secrets, oauth.secrets);
-  if (oauth.error) return { failure: oauth.error };
-  headers.Authorization = oauth.header as string;
-  log.say(`oauth2: ${oauth.fromCache ? 'cached access token' : 'new access token from the token endpoint'}`);
-  return { headers };
 }
 
 /** The transports to try, in order: `auto` tries Streamable HTTP, then legacy SSE, unless memory knows. */
@@ -238,39 +193,6 @@ export function canaryDue(target: TargetConfig, memory: ProbeMemory, nowMs: numb
   const every = target.canary?.intervalMs;
   if (!every || memory.lastCanaryAtMs === undefined) return true;
   return nowMs - memory.lastCanaryAtMs >= every - (target.intervalMs ?? 0) / 2;
-}
-
-/** The OAuth 2 Authorization header of a target, or why there is none. Never throws. */
-async function oauthHeader(
-  target: TargetConfig,
-  memory: ProbeMemory,
-  signal: AbortSignal,
-): Promise<{
-  header?: string;
-  fromCache?: boolean;
-  secrets: string[];
-  error?: { reason: FailureReason; message: string };
-}> {
-  const cfg = target.oauth2 as NonNullable<TargetConfig['oauth2']>;
-  const secrets = [currentClientSecret(cfg)].filter((s) => s.length > 0);
-  try {
-    const { accessToken, fromCache } = await getAccessToken(cfg, memory, {
-      signal,
-      tls: target.tls,
-      timeoutMs: target.timeoutMs,
-    });
-    secrets.push(accessToken);
-    return { header: `Bearer ${accessToken}`, fromCache, secrets };
-  } catch (err) {
-    const reason: FailureReason = signal.aborted ? 'timeout' : hasCode(err, 'auth') ? 'auth' : 'internal';
-    return {
-      secrets,
-      error: {
-        reason,
-        message: signal.aborted ? 'oauth2: token endpoint did not answer before the deadline' : (err as Error).message,
-      },
-    };
-  }
 }
 
 function fail(result: ProbeResult, reason: FailureReason, message: string): void {

@@ -347,6 +347,32 @@ class SessionRun {
   }
 }
 
+/**
+ * A deadline of `timeoutMs` (its reason a `deadline` McpwatchError, which classify reads as
+ * `timeout`), or the caller's abort, whichever comes first. `dispose()` clears the timer.
+ */
+export function deadlineSignal(
+  timeoutMs: number,
+  outer: AbortSignal | undefined,
+  what: string,
+): { signal: AbortSignal; dispose(): void } {
+  const deadline = new AbortController();
+  const timer = setTimeout(
+    () => deadline.abort(new McpwatchError('deadline', `${what} deadline of ${timeoutMs}ms exceeded`)),
+    timeoutMs,
+  );
+  const onOuterAbort = () => deadline.abort(outer?.reason ?? new Error(`${what} aborted`));
+  if (outer?.aborted) onOuterAbort();
+  else outer?.addEventListener('abort', onOuterAbort, { once: true });
+  return {
+    signal: deadline.signal,
+    dispose() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    },
+  };
+}
+
 /** Aborted -> rejects with the signal's reason, so a hung SDK call cannot hold the probe. */
 export function untilAborted(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
   let onAbort = () => {};

@@ -130,3 +130,31 @@ export interface ProbeMemory {
   /** The tool list of the last successful probe, to report drift (`toolListChange`). */
   lastToolList?: { hash: string; tools: ToolSummary[] };
 }
+
+/**
+ * The outcome of one fan-out round (probe/fanout.ts): N sessions opened at once, each making the
+ * same call, against one session alone just before. Latencies are of the call itself.
+ */
+export interface FanoutResult {
+  target: string;
+  /** Every session, baseline included, completed its call. */
+  success: boolean;
+  reason?: FailureReason;
+  /** First failure, free of secrets; logs only. */
+  message?: string;
+  startedAtMs: number;
+  durationSeconds: number;
+  /** What each session called. */
+  call: 'tools/list' | 'canary';
+  /** Sessions opened at once (the configured N). */
+  sessions: number;
+  /** Of those, the ones that completed their call. */
+  completed: number;
+  /** The call's latency in a single session, seconds (absent when it failed). */
+  baselineSeconds?: number;
+  /** Latency across the completed sessions, seconds, nearest rank (absent when none completed). */
+  p50Seconds?: number;
+  p99Seconds?: number;
+  /** p99 / baseline (absent without both). */
+  slowdownRatio?: number;
+}

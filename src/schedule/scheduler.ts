@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { TargetConfig } from '../config/schema.js';
-import type { ProbeMemory, ProbeResult } from '../probe/types.js';
+import type { FanoutResult, ProbeMemory, ProbeResult } from '../probe/types.js';
 import { nextCronTimeMs } from './cron.js';
 
 export interface SchedulerDeps {
@@ -22,6 +22,16 @@ export interface SchedulerDeps {
   runProbe: (target: TargetConfig, options: { memory: ProbeMemory; signal: AbortSignal }) => Promise<ProbeResult>;
   /** Called with each finished probe (the prober has set tool-list drift from the target's memory). */
   onResult: (result: ProbeResult, target: TargetConfig) => void;
+  /**
+   * Runs one fan-out round of a target with `fanout`, which must end (closes included) before
+   * `endBeforeMs`; resolves undefined when the slot has no room for one (tried again next slot).
+   * Must not reject.
+   */
+  runFanout?: (
+    target: TargetConfig,
+    options: { memory: ProbeMemory; signal: AbortSignal; endBeforeMs: number },
+  ) => Promise<FanoutResult | undefined>;
+  onFanout?: (result: FanoutResult, target: TargetConfig) => void;
   onSkip?: (target: string) => void;
   onLag?: (seconds: number) => void;
   onError?: (component: string, err: unknown) => void;
@@ -45,6 +55,8 @@ class TargetRunner {
   /** This target's fixed phase: slots are phaseMs + k * interval. */
   private phaseMs = 0;
   private stopped = false;
+  /** When the last fan-out round started (scheduler clock). */
+  private lastFanoutMs: number | undefined;
 
   constructor(
     readonly target: TargetConfig,
@@ -114,6 +126,7 @@ class TargetRunner {
         const result = await this.deps.runProbe(this.target, { memory: this.memory, signal: controller.signal });
         if (this.stopped && controller.signal.aborted) return;
         this.deps.onResult(result, this.target);
+        if (result.success) await this.fanoutIfDue(controller.signal);
       } catch (err) {
         this.deps.onError?.('probe', err);
       } finally {
@@ -121,6 +134,30 @@ class TargetRunner {
       }
     })();
     this.inFlight = { controller, done };
+  }
+
+  /**
+   * A fan-out round, when one is due, right after a successful probe and in its slot: it never
+   * overlaps a probe (the next slot finds it in flight and skips), never runs more often than
+   * `fanout.interval`, and must end before the next slot. After a failed probe it waits: N
+   * sessions would only repeat the failure at a sick server.
+   */
+  private async fanoutIfDue(signal: AbortSignal): Promise<void> {
+    const every = this.target.fanout?.intervalMs;
+    const run = this.deps.runFanout;
+    if (every === undefined || !run || signal.aborted) return;
+    const now = this.deps.now();
+    if (this.lastFanoutMs !== undefined && now - this.lastFanoutMs < every) return;
+    // fire() has moved slotMs on to the next slot by the time the probe has ended.
+    const endBeforeMs = this.slotMs > now ? this.slotMs : now + this.target.timeoutMs;
+    try {
+      const round = await run(this.target, { memory: this.memory, signal, endBeforeMs });
+      if (!round || (this.stopped && signal.aborted)) return;
+      this.lastFanoutMs = now;
+      this.deps.onFanout?.(round, this.target);
+    } catch (err) {
+      this.deps.onError?.('fanout', err);
+    }
   }
 
   /** Stops scheduling and aborts a probe in flight; resolves when it has ended. */

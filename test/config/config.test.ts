@@ -171,6 +171,7 @@ test('defaults are applied, per-target values override them', () => {
     maxResponseBytes: 4 * 1024 * 1024,
     maxToolPages: 100,
     latencySloSeconds: 2,
+    sessionMaxAgeSeconds: 3600,
   });
   assert.equal(tuned?.transport, 'sse');
   assert.equal(tuned?.intervalMs, 60_000);
@@ -251,4 +252,23 @@ test('the Kubernetes example config parses with the Downward API variable set, a
     loadConfigFile(file, {}).issues.map((i) => `${i.path}: ${i.message}`),
     ['targets[0].headers.X-Mcpwatch-Pod: environment variable POD_NAME is not set'],
   );
+});
+
+test('fanout, session_max_age and tool_calls_max: defaults, bounds and cross-field rules name the field', () => {
+  const base = 'targets:\n  - name: t\n    url: http://127.0.0.1:1/mcp\n    interval: 30s\n';
+  const ok = parseConfig(
+    `${base}    fanout: { sessions: 16 }\n    session_max_age: 10m\n    tool_calls_max: 4\n`,
+    {},
+    'x',
+  );
+  const t = ok.config?.targets[0];
+  assert.deepEqual(t?.fanout, { sessions: 16, intervalMs: 300_000, call: 'tools/list' });
+  assert.equal(t?.sessionMaxAgeSeconds, 600);
+  assert.equal(t?.toolCallsMax, 4);
+  const paths = (yaml: string) => (parseConfig(yaml, {}, 'x').issues ?? []).map((i) => i.path);
+  assert.ok(paths(`${base}    fanout: { sessions: 65 }\n`).includes('targets[0].fanout.sessions'), 'at most 64');
+  assert.ok(paths(`${base}    fanout: { sessions: 1 }\n`).includes('targets[0].fanout.sessions'), 'at least 2');
+  assert.deepEqual(paths(`${base}    fanout: { call: canary }\n`), ['targets[0].fanout.call']);
+  assert.deepEqual(paths(`${base}    fanout: { interval: 10s }\n`), ['targets[0].fanout.interval']);
+  assert.ok(paths(`${base}    tool_calls_max: 0\n`).includes('targets[0].tool_calls_max'));
 });

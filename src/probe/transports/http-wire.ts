@@ -60,6 +60,9 @@ function earliestExpiry(cert: DetailedPeerCertificate | PeerCertificate | undefi
   return earliest;
 }
 
+/** How long the DELETE that ends a session may take, whatever the probe's deadline. */
+const SESSION_END_TIMEOUT_MS = 1500;
+
 /** Requests kept for the debug log of one probe. */
 const MAX_RECORDED_REQUESTS = 32;
 
@@ -190,7 +193,10 @@ function wireFetch({ agent, obs, signal, target, localGetStream }: WireFetchCont
     if (method === 'GET' && localGetStream && href === endpoint && headers['last-event-id'] === undefined) {
       return new WireResponse({ url: href, status: 405, headers: {}, body: null }, bodyLimit) as unknown as Response;
     }
-    const signals = [signal, init.signal].filter((s): s is AbortSignal => Boolean(s));
+    // Ending the session is worth a try after the deadline too: a probe that timed out would
+    // otherwise leave its session open on the server. Bounded on its own (and by wire.close()).
+    const own = method === 'DELETE' ? AbortSignal.timeout(SESSION_END_TIMEOUT_MS) : signal;
+    const signals = [own, init.signal].filter((s): s is AbortSignal => Boolean(s));
     const t0 = performance.now();
     const res = await request(href, {
       method: method as Dispatcher.HttpMethod,
