@@ -8,6 +8,7 @@
  * Bounds: at most 64 sessions (config), the whole round under `timeoutMs`; closes take at most
  * CLOSE_DEADLINE_MS after it, as for a probe.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TargetConfig } from '../config/schema.js';
 import { redact, targetSecrets } from '../net/redact.js';
@@ -55,6 +56,8 @@ export async function fanoutRound(target: TargetConfig, options: FanoutOptions):
   };
   const round = deadlineSignal(options.timeoutMs, options.signal, 'fan-out round');
   const deadline = round.signal;
+  // N sessions each listen on the one deadline (their requests, their race): not a leak.
+  setMaxListeners(16 * (cfg.sessions + 1), deadline);
   let secrets = targetSecrets(target);
   try {
     const creds = await requestCredentials(target, options.memory, deadline);
