@@ -266,3 +266,57 @@ targets:
   assert.deepEqual(drift?.toolListChanges[0]?.added, ['gamma']);
   assert.deepEqual(drift?.toolListChanges[0]?.removed, ['beta']);
 });
+
+test('a fan-out target gets its round after a probe, on its own interval, with every session ended', async () => {
+  const { startToolServer } = await import('../fixtures/tool-server.js');
+  const server = await startToolServer();
+  cleanups.push(server.close);
+  const sc = await start(`
+targets:
+  - name: fan
+    url: ${server.url}
+    interval: 3s
+    timeout: 2s
+    canary: { tool: locked, arguments: { ms: 20 } }
+    fanout: { sessions: 6, interval: 1h, call: canary }
+    tool_calls_max: 4
+    session_max_age: 10m
+  - name: plain
+    url: ${server.url}
+    interval: 3s
+    timeout: 2s
+`);
+  const samples = await waitFor(
+    async () => {
+      const s = await scrape(sc);
+      return valueOf(s, 'mcp_probe_fanout_success', { target: 'fan' }) !== undefined && s;
+    },
+    8000,
+    'a fan-out round',
+  );
+  assert.equal(valueOf(samples, 'mcp_probe_fanout_success', { target: 'fan' }), 1);
+  assert.equal(valueOf(samples, 'mcp_probe_fanout_sessions', { target: 'fan' }), 6);
+  assert.equal(valueOf(samples, 'mcp_probe_fanout_sessions_completed', { target: 'fan' }), 6);
+  const ratio = valueOf(samples, 'mcp_probe_fanout_slowdown_ratio', { target: 'fan' }) ?? 0;
+  assert.ok(ratio > 2, `six calls behind one lock: slowdown ${ratio}`);
+  for (const quantile of ['0.5', '0.99'])
+    assert.ok((valueOf(samples, 'mcp_probe_fanout_duration_seconds', { target: 'fan', quantile }) ?? 0) > 0);
+  assert.ok((valueOf(samples, 'mcp_probe_fanout_baseline_duration_seconds', { target: 'fan' }) ?? 0) >= 0.02);
+  assert.equal(valueOf(samples, 'mcp_server_tool_calls_max', { target: 'fan' }), 4);
+  assert.equal(valueOf(samples, 'mcp_server_session_max_age_seconds', { target: 'fan' }), 600);
+  assert.equal(valueOf(samples, 'mcp_server_session_max_age_seconds', { target: 'plain' }), 3600, 'the default');
+  assert.equal(valueOf(samples, 'mcp_probe_fanout_success', { target: 'plain' }), undefined, 'opt-in only');
+  assert.equal(valueOf(samples, 'mcp_server_tool_calls_max', { target: 'plain' }), undefined);
+  // 1 baseline + 6 fan-out sessions, plus one per probe of each target; none left open after.
+  const opened = server.openedSessions();
+  assert.ok(opened >= 9, `opened ${opened}`);
+  assert.equal(server.peakSessions() >= 6, true);
+  await waitFor(async () => server.sessions() === 0, 3000, 'no session left open');
+  // fanout.interval 1h: the next probe of "fan" runs no second round.
+  await waitFor(
+    async () => (valueOf(await scrape(sc), 'mcp_probes_total', { target: 'fan', result: 'success' }) ?? 0) >= 2,
+    8000,
+    'a second probe of fan',
+  );
+  assert.ok(server.openedSessions() - opened <= 3, 'later probes open one session each, no round');
+});
