@@ -23,6 +23,8 @@ export interface HistogramMapping {
 export interface InternalMapping {
   sessionsActive?: GaugeMapping;
   toolCallsActive?: GaugeMapping;
+  /** Series are combined with max (the oldest of them); `sum` is ignored. */
+  sessionOldestAge?: GaugeMapping;
   operationDuration?: HistogramMapping;
   sessionDuration?: HistogramMapping;
 }

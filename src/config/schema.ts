@@ -150,6 +150,7 @@ export const InternalSchema = z.strictObject({
     .strictObject({
       sessions_active: GaugeMappingSchema.optional(),
       tool_calls_active: GaugeMappingSchema.optional(),
+      session_oldest_age: GaugeMappingSchema.optional(),
       operation_duration: HistogramMappingSchema.optional(),
       session_duration: HistogramMappingSchema.omit({ method_label: true, error_label: true }).optional(),
     })
@@ -335,6 +336,7 @@ function resolveInternal(
     mapping: {
       sessionsActive: gauge(m?.sessions_active),
       toolCallsActive: gauge(m?.tool_calls_active),
+      sessionOldestAge: gauge(m?.session_oldest_age),
       operationDuration: m?.operation_duration && {
         metric: m.operation_duration.metric,
         match: m.operation_duration.match,

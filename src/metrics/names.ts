@@ -202,7 +202,7 @@ export const METRICS = {
     name: 'mcp_server_operation_duration_seconds',
     type: 'histogram',
     help: 'Duration of MCP operations handled by the server, in seconds (OTel mcp.server.operation.duration).',
-    labels: ['target', 'mcp_method_name', 'error_type'],
+    labels: ['target', 'mcp_method_name', 'error_type', 'gen_ai_tool_name'],
     buckets: OPERATION_BUCKETS_SECONDS,
   }),
   serverSessionDuration: def({

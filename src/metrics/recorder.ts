@@ -46,7 +46,7 @@ export function createMetrics(registry: Registry): Metrics {
 }
 
 /** Which standard metric a scrape supplied for a target: the scrape wins over the proxy for it. */
-type InternalPart = 'sessions' | 'toolCalls';
+type InternalPart = 'sessions' | 'toolCalls' | 'oldestSession';
 
 interface PromValue {
   labels: Record<string, string | number>;
@@ -91,6 +91,21 @@ interface TargetMemo {
   consecutiveFailures: number;
   serverInfo?: Record<string, string>;
   toolHash?: string;
+  /** `gen_ai_tool_name` values allowed for this target: its last tool list's names. */
+  toolNames?: Set<string>;
+}
+
+/** Most tool names a target's `gen_ai_tool_name` label takes; the rest are `_other`. */
+export const MAX_TOOL_LABELS = 100;
+const OTHER_TOOL = '_other';
+
+/** One operation the proxy saw. */
+export interface ProxyOperation {
+  method: string;
+  /** '' on success. */
+  errorType: string;
+  /** The tool of a `tools/call`, as the client named it. */
+  tool?: string;
 }
 
 /** Turns probe results (and, through `metrics`, scrape/proxy observations) into metrics. */
@@ -127,6 +142,10 @@ export class Recorder {
       owns.add('toolCalls');
       m.serverToolCallsActive.set({ target }, r.toolCallsActive);
     }
+    if (r.sessionOldestAge !== undefined) {
+      owns.add('oldestSession');
+      m.serverSessionOldestAge.set({ target }, r.sessionOldestAge);
+    }
     if (r.operationDuration) {
       this.scrapedOperations.set(target, r.operationDuration);
     } else this.scrapedOperations.delete(target);
@@ -158,9 +177,31 @@ export class Recorder {
     if (!this.scraped(target, 'toolCalls')) this.metrics.serverToolCallsActive.set({ target }, active);
   }
 
-  /** Proxy: one request answered (`errorType` '' on success), duration in seconds. */
-  recordProxyOperation(target: string, method: string, errorType: string, seconds: number): void {
-    this.metrics.serverOperationDuration.observe({ target, mcp_method_name: method, error_type: errorType }, seconds);
+  /**
+   * Proxy: one request answered (`errorType` '' on success), duration in seconds. A `tools/call`
+   * carries its tool as `gen_ai_tool_name`, bounded to the names of the target's last tool list
+   * (at most MAX_TOOL_LABELS; anything else is `_other`); other methods carry ''.
+   */
+  recordProxyOperation(target: string, op: ProxyOperation, seconds: number): void {
+    const tool = op.method === 'tools/call' ? this.toolLabel(target, op.tool) : '';
+    this.metrics.serverOperationDuration.observe(
+      { target, mcp_method_name: op.method, error_type: op.errorType, gen_ai_tool_name: tool },
+      seconds,
+    );
+  }
+
+  private toolLabel(target: string, tool: string | undefined): string {
+    return tool !== undefined && this.memo.get(target)?.toolNames?.has(tool) ? safeLabel(tool) : OTHER_TOOL;
+  }
+
+  /** Proxy: the oldest open session's age, seconds. */
+  recordProxyOldestSession(target: string, seconds: number): void {
+    if (!this.scraped(target, 'oldestSession')) this.metrics.serverSessionOldestAge.set({ target }, seconds);
+  }
+
+  /** Proxy: a session counted as ended after its idle timeout. */
+  recordProxyIdleClosed(target: string): void {
+    this.metrics.proxySessionsIdleClosedTotal.inc({ target });
   }
 
   /** Proxy: one session ended after `seconds`. */
@@ -175,6 +216,7 @@ export class Recorder {
   clearProxy(target: string): void {
     if (!this.scraped(target, 'sessions')) this.metrics.serverSessionsActive.remove({ target });
     if (!this.scraped(target, 'toolCalls')) this.metrics.serverToolCallsActive.remove({ target });
+    if (!this.scraped(target, 'oldestSession')) this.metrics.serverSessionOldestAge.remove({ target });
   }
 
   /** Proxy: something passed through untouched without being observed. */
@@ -208,6 +250,8 @@ export class Recorder {
       if (t.internal?.proxy) m.proxyUnobservedTotal.inc({ target, reason }, 0);
       else m.proxyUnobservedTotal.remove({ target, reason });
     }
+    if (t.internal?.proxy) m.proxySessionsIdleClosedTotal.inc({ target }, 0);
+    else m.proxySessionsIdleClosedTotal.remove({ target });
   }
 
   /** Removes every series of a target that left the config. */
@@ -282,6 +326,7 @@ export class Recorder {
       if (memo.toolHash && memo.toolHash !== r.toolListHash)
         m.serverToolListInfo.remove({ target, hash: memo.toolHash });
       memo.toolHash = r.toolListHash;
+      memo.toolNames = new Set(r.tools.slice(0, MAX_TOOL_LABELS).map((t) => t.name));
       m.serverToolListInfo.set({ target, hash: r.toolListHash }, 1);
       if (changed) m.serverToolListChanges.inc({ target });
     }

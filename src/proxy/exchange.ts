@@ -32,6 +32,8 @@ interface RequestBook {
   keys: string[];
   /** Method of a body that could not be read (from the `Mcp-Method` header), timed per exchange. */
   bodyMethod: string | undefined;
+  /** Its tool (`Mcp-Name` of a `tools/call`). */
+  bodyTool?: string;
 }
 
 let requestCounter = 0;
@@ -78,6 +80,7 @@ export class Exchange {
     const chunks: Buffer[] = [];
     let size = 0;
     const headerMethod = header(req.headers, 'mcp-method');
+    const headerTool = headerMethod === 'tools/call' ? header(req.headers, 'mcp-name') : undefined;
     const onData = (c: Buffer) => {
       size += c.length;
       chunks.push(c);
@@ -90,11 +93,15 @@ export class Exchange {
         yield* chunks;
         for await (const more of req) yield more as Buffer;
       }
-      this.forward(Readable.from(rest(), { objectMode: false }), { keys: [], bodyMethod: headerMethod });
+      this.forward(Readable.from(rest(), { objectMode: false }), {
+        keys: [],
+        bodyMethod: headerMethod,
+        bodyTool: headerTool,
+      });
     };
     const onEnd = () => {
       const buf = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      this.forward(buf, this.book(buf, headerMethod));
+      this.forward(buf, { ...this.book(buf, headerMethod), bodyTool: headerTool });
     };
     req.on('data', onData);
     req.on('end', onEnd);
@@ -198,7 +205,7 @@ export class Exchange {
       else observer.detach(k);
     }
     if (book.bodyMethod !== undefined && book.keys.length === 0 && !this.hasSession)
-      observer.operation(book.bodyMethod, status >= 400 ? `http_${status}` : '', this.t0);
+      observer.operation(book.bodyMethod, status >= 400 ? `http_${status}` : '', this.t0, book.bodyTool);
     if (tap.isGetStream && this.sid !== undefined) observer.stream(this.session, -1);
     // The legacy session lives as long as its stream.
     if (tap.legacyKey !== undefined) observer.endSession(tap.legacyKey);
@@ -211,7 +218,7 @@ export class Exchange {
     this.done = true;
     for (const k of book.keys) observer.fail(k, 'http_502');
     if (book.bodyMethod !== undefined && book.keys.length === 0 && !this.hasSession)
-      observer.operation(book.bodyMethod, 'http_502', this.t0);
+      observer.operation(book.bodyMethod, 'http_502', this.t0, book.bodyTool);
     if (this.controller.signal.aborted) return; // the agent went away first
     logger.warn('proxy: upstream unavailable', { target: targetName, code: err.code ?? err.name });
     if (!res.headersSent) {

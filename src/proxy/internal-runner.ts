@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { Scraper } from '../scrape/scraper.js';
 import type { ScrapeResult } from '../scrape/types.js';
+import type { ProxySink } from './observer.js';
 import { startProxy, type RunningProxy } from './proxy.js';
 
 interface Running {
@@ -19,6 +20,20 @@ interface Running {
 /** What a change of which restarts a target's scraper or proxy. */
 function fingerprint(t: TargetConfig): string {
   return JSON.stringify([t.url, t.headers, t.authorization, t.tls, t.internal]);
+}
+
+/** The recorder, bound to one target, as the proxy's sink. */
+export function proxySink(recorder: Recorder, target: string): ProxySink {
+  return {
+    sessions: (n) => recorder.recordProxySessions(target, n),
+    toolCalls: (n) => recorder.recordProxyToolCalls(target, n),
+    operation: (method, errorType, seconds, tool) =>
+      recorder.recordProxyOperation(target, { method, errorType, tool }, seconds),
+    sessionEnded: (s) => recorder.recordProxySessionEnd(target, s),
+    oldestSessionAge: (s) => recorder.recordProxyOldestSession(target, s),
+    sessionIdleClosed: () => recorder.recordProxyIdleClosed(target),
+    unobserved: (reason) => recorder.recordProxyUnobserved(target, reason),
+  };
 }
 
 export class InternalRunner {
@@ -73,13 +88,7 @@ export class InternalRunner {
         r.proxy = await startProxy({
           target: t,
           logger: this.logger,
-          sink: {
-            sessions: (n) => this.recorder.recordProxySessions(target, n),
-            toolCalls: (n) => this.recorder.recordProxyToolCalls(target, n),
-            operation: (m, e, s) => this.recorder.recordProxyOperation(target, m, e, s),
-            sessionEnded: (s) => this.recorder.recordProxySessionEnd(target, s),
-            unobserved: (reason) => this.recorder.recordProxyUnobserved(target, reason),
-          },
+          sink: proxySink(this.recorder, target),
         });
       } catch (err) {
         this.recorder.recordInternalError('proxy');

@@ -10,8 +10,13 @@ import type { ProxyUnobservedReason } from '../metrics/names.js';
 export interface ProxySink {
   sessions(active: number): void;
   toolCalls(active: number): void;
-  operation(method: string, errorType: string, seconds: number): void;
+  /** One request answered; `toolName` is the `tools/call` params.name as the client sent it (unbounded: the sink bounds it). */
+  operation(method: string, errorType: string, seconds: number, toolName?: string): void;
   sessionEnded(seconds: number): void;
+  /** Age of the oldest open session, seconds (0 when none); refreshed on every change and sweep. */
+  oldestSessionAge(seconds: number): void;
+  /** A session counted as ended because it stayed idle past `idle_timeout`. */
+  sessionIdleClosed(): void;
   /** Something passed through untouched without being observed (`mcpwatch_proxy_unobserved_total`). */
   unobserved(reason: ProxyUnobservedReason): void;
 }
@@ -53,6 +58,8 @@ interface Pending {
   method: string;
   t0: number;
   tool: boolean;
+  /** The tool a `tools/call` names (client-chosen; bounded by the sink). */
+  toolName?: string;
   /** Session key of the pending (to drop a session's pendings when it ends). */
   session: string;
   /** Its HTTP exchange is still open: that exchange settles it, not the session's end. */
@@ -66,7 +73,15 @@ interface Session {
   streams: number;
 }
 
-const SILENT: ProxySink = { sessions() {}, toolCalls() {}, operation() {}, sessionEnded() {}, unobserved() {} };
+const SILENT: ProxySink = {
+  sessions() {},
+  toolCalls() {},
+  operation() {},
+  sessionEnded() {},
+  oldestSessionAge() {},
+  sessionIdleClosed() {},
+  unobserved() {},
+};
 
 /** JSON-RPC id as a map key: 1 and "1" are different ids. */
 function idKey(id: unknown): string | undefined {
@@ -88,6 +103,7 @@ export class TrafficObserver {
   ) {
     sink.sessions(0);
     sink.toolCalls(0);
+    sink.oldestSessionAge(0);
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(opts.idleTimeoutMs / 4, 15_000)));
     this.sweeper.unref();
   }
@@ -103,7 +119,7 @@ export class TrafficObserver {
    */
   clientMessage(session: string, msg: unknown, t0: number): string | undefined {
     if (!msg || typeof msg !== 'object') return undefined;
-    const m = msg as { id?: unknown; method?: unknown; params?: { requestId?: unknown } };
+    const m = msg as { id?: unknown; method?: unknown; params?: { requestId?: unknown; name?: unknown } };
     if (typeof m.method !== 'string') return undefined; // a response to a server request
     const id = idKey(m.id);
     if (id === undefined) {
@@ -118,7 +134,8 @@ export class TrafficObserver {
     const key = `${session}\0${id}`;
     const tool = m.method === 'tools/call';
     this.drop(key); // a reused id replaces the old wait
-    this.pending.set(key, { method: methodLabel(m.method), t0, tool, session, inFlight: true });
+    const toolName = tool && typeof m.params?.name === 'string' ? m.params.name : undefined;
+    this.pending.set(key, { method: methodLabel(m.method), t0, tool, toolName, session, inFlight: true });
     if (tool) this.sink.toolCalls(++this.toolCalls);
     return key;
   }
@@ -167,12 +184,18 @@ export class TrafficObserver {
   private complete(key: string, p: Pending, errorType: string): void {
     this.pending.delete(key);
     if (p.tool) this.sink.toolCalls(--this.toolCalls);
-    this.sink.operation(p.method, errorType, (performance.now() - p.t0) / 1000);
+    this.sink.operation(p.method, errorType, (performance.now() - p.t0) / 1000, p.toolName);
   }
 
   /** Records an operation timed at the HTTP level (stateless request whose body was not parsed). */
-  operation(method: string, errorType: string, t0: number): void {
-    this.sink.operation(methodLabel(method), errorType, (performance.now() - t0) / 1000);
+  operation(method: string, errorType: string, t0: number, toolName?: string): void {
+    const label = methodLabel(method);
+    this.sink.operation(
+      label,
+      errorType,
+      (performance.now() - t0) / 1000,
+      label === 'tools/call' ? toolName : undefined,
+    );
   }
 
   /** Marks traffic on a session; opens it if unknown and `open` (an initialize answer, or adoption). */
@@ -183,6 +206,7 @@ export class TrafficObserver {
     else if (open) {
       this.sessions.set(session, { openedAt: now, lastSeen: now, streams: 0 });
       this.sink.sessions(this.sessions.size);
+      this.reportOldest(now);
     }
   }
 
@@ -200,6 +224,7 @@ export class TrafficObserver {
     if (!s) return;
     this.sessions.delete(session);
     this.sink.sessions(this.sessions.size);
+    this.reportOldest(performance.now());
     this.sink.sessionEnded((performance.now() - s.openedAt) / 1000);
     for (const [key, p] of this.pending) if (p.session === session && !p.inFlight) this.drop(key);
   }
@@ -207,9 +232,23 @@ export class TrafficObserver {
   private sweep(): void {
     const now = performance.now();
     const idle = this.opts.idleTimeoutMs;
-    for (const [id, s] of this.sessions) if (s.streams === 0 && now - s.lastSeen > idle) this.endSession(id);
+    for (const [id, s] of this.sessions) {
+      if (s.streams > 0 || now - s.lastSeen <= idle) continue;
+      this.sink.sessionIdleClosed();
+      this.endSession(id);
+    }
+    this.reportOldest(now);
     // Answers that never came (lost streams) stop counting as in flight after the idle timeout.
     for (const [key, p] of this.pending) if (!p.inFlight && now - p.t0 > idle) this.drop(key);
+  }
+
+  /**
+   * Reports the oldest open session's age. Sessions enter the map as they open (adopted ones
+   * with the time they were first seen), so the first entry is the oldest: O(1).
+   */
+  private reportOldest(now: number): void {
+    const first = this.sessions.values().next();
+    this.sink.oldestSessionAge(first.done ? 0 : (now - first.value.openedAt) / 1000);
   }
 
   /** Open sessions and pending requests, for tests and the debug log. */

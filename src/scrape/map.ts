@@ -15,6 +15,7 @@ import type { GaugeMapping, HistogramMapping, HistogramSeries, InternalMapping }
 export const DEFAULT_MAPPING: Required<InternalMapping> = {
   sessionsActive: { metric: 'mcp_server_sessions_active', match: {}, sum: true },
   toolCallsActive: { metric: 'mcp_server_tool_calls_active', match: {}, sum: true },
+  sessionOldestAge: { metric: 'mcp_server_session_oldest_age_seconds', match: {}, sum: true },
   operationDuration: {
     metric: 'mcp_server_operation_duration_seconds',
     match: {},
@@ -35,13 +36,17 @@ function matches(s: Sample, match: Record<string, string>): boolean {
  * The gauge value, or undefined when no series matches. Several matching series without
  * `sum` is ambiguous and throws (the scrape then fails with `parse`, naming the metric).
  */
-export function mapGauge(parsed: ParsedExposition, m: GaugeMapping): number | undefined {
+export function mapGauge(
+  parsed: ParsedExposition,
+  m: GaugeMapping,
+  combine: (a: number, b: number) => number = (a, b) => a + b,
+): number | undefined {
   let total: number | undefined;
   let n = 0;
   for (const s of parsed.samples) {
     if (s.name !== m.metric || !matches(s, m.match)) continue;
     n++;
-    total = (total ?? 0) + s.value;
+    total = total === undefined ? s.value : combine(total, s.value);
   }
   if (n > 1 && !m.sum) throw new Error(`${n} series of ${m.metric} match; set sum: true or narrow match`);
   return total;
@@ -95,18 +100,22 @@ export function mapExposition(
 ): {
   sessionsActive?: number;
   toolCallsActive?: number;
+  sessionOldestAge?: number;
   operationDuration?: HistogramSeries[];
   sessionDuration?: HistogramSeries[];
 } {
   const m: Required<InternalMapping> = {
     sessionsActive: mapping.sessionsActive ?? DEFAULT_MAPPING.sessionsActive,
     toolCallsActive: mapping.toolCallsActive ?? DEFAULT_MAPPING.toolCallsActive,
+    sessionOldestAge: mapping.sessionOldestAge ?? DEFAULT_MAPPING.sessionOldestAge,
     operationDuration: mapping.operationDuration ?? DEFAULT_MAPPING.operationDuration,
     sessionDuration: mapping.sessionDuration ?? DEFAULT_MAPPING.sessionDuration,
   };
   return {
     sessionsActive: mapGauge(parsed, m.sessionsActive),
     toolCallsActive: mapGauge(parsed, m.toolCallsActive),
+    // The oldest of several series (per transport, per worker) is the oldest session.
+    sessionOldestAge: mapGauge(parsed, { ...m.sessionOldestAge, sum: true }, Math.max),
     operationDuration: mapHistogram(parsed, {
       ...m.operationDuration,
       methodLabel: m.operationDuration.methodLabel ?? 'mcp_method_name',

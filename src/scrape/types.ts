@@ -27,6 +27,7 @@ export interface ScrapeResult {
   /** Each field is set only when the server exposed the mapped metric. */
   sessionsActive?: number;
   toolCallsActive?: number;
+  sessionOldestAge?: number;
   operationDuration?: HistogramSeries[];
   sessionDuration?: HistogramSeries[];
 }

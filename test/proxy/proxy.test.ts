@@ -147,6 +147,77 @@ test('an idle session is ended after idle_timeout; a 404 for a session ends it t
   }
 });
 
+test(
+  'the oldest open session is aged, idle closes are counted, tool calls carry their listed tool name',
+  { timeout: 20_000 },
+  async () => {
+    const server = await startToolServer(true);
+    const p = await proxyFor(server.url, { idle_timeout: '400ms' });
+    try {
+      assert.equal(await p.value('mcp_server_session_oldest_age_seconds', { target: 't' }), 0, 'no session yet');
+      assert.equal(await p.value('mcpwatch_proxy_sessions_idle_closed_total', { target: 't' }), 0);
+      // Before any probe listed the tools, every name is _other (a client cannot mint labels).
+      const first = await connectClient(p.url);
+      await first.client.callTool({ name: 'echo', arguments: { message: 'x' } });
+      const listed = await first.client.listTools();
+      p.recorder.recordProbe(
+        {
+          target: 't',
+          success: true,
+          startedAtMs: Date.now(),
+          durationSeconds: 0.01,
+          phases: {},
+          httpStatus: 200,
+          operations: [],
+          checks: [],
+          log: [],
+          tools: listed.tools.map((t) => ({ name: t.name })),
+          toolListHash: 'h',
+        },
+        false,
+      );
+      await first.client.callTool({ name: 'echo', arguments: { message: 'y' } });
+      await first.client.callTool({ name: 'no-such-tool', arguments: {} }).catch(() => {});
+      const count = (tool: string) =>
+        p.value('mcp_server_operation_duration_seconds_count', {
+          mcp_method_name: 'tools/call',
+          gen_ai_tool_name: tool,
+        });
+      assert.equal(await count('echo'), 1, 'a listed tool is its own series');
+      assert.equal(await count('_other'), 2, 'before the list, and a tool the server does not list');
+      assert.equal(
+        await p.value('mcp_server_operation_duration_seconds_count', {
+          mcp_method_name: 'tools/list',
+          gen_ai_tool_name: '',
+        }),
+        1,
+        'other methods carry an empty tool name',
+      );
+
+      // Keep the session busy past one sweep: its age grows while it lives.
+      const keep = setInterval(() => void first.client.ping().catch(() => {}), 100);
+      const aged = await eventually(
+        async () => (await p.value('mcp_server_session_oldest_age_seconds', { target: 't' })) >= 0.5,
+        3000,
+      );
+      clearInterval(keep);
+      assert.ok(aged, 'the oldest session ages while it is open');
+      // The agent leaves without DELETE: the idle sweep ends it, counts it, and the age drops to 0.
+      await first.client.close();
+      assert.ok(
+        await eventually(
+          async () => (await p.value('mcpwatch_proxy_sessions_idle_closed_total', { target: 't' })) === 1,
+          3000,
+        ),
+      );
+      assert.equal(await p.value('mcp_server_session_oldest_age_seconds', { target: 't' }), 0);
+    } finally {
+      await p.close();
+      await server.close();
+    }
+  },
+);
+
 test('agents see identical results with and without the proxy (server-everything)', { timeout: 60_000 }, async () => {
   const everything = await startEverything('streamableHttp');
   const p = await proxyFor(everything.url);

@@ -62,6 +62,9 @@ mcp_server_session_duration_seconds_count 5
 mcp_server_sessions_active{otel_scope_name="a"} 7
 # TYPE mcp_server_tool_calls_active gauge
 mcp_server_tool_calls_active 2
+# TYPE mcp_server_session_oldest_age_seconds gauge
+mcp_server_session_oldest_age_seconds{network_transport="tcp"} 42.5
+mcp_server_session_oldest_age_seconds{network_transport="pipe"} 7
 `;
 
 test('OTel semconv names are recognised by default; buckets are copied and summed over dropped labels', async () => {
@@ -77,6 +80,7 @@ test('OTel semconv names are recognised by default; buckets are copied and summe
     assert.match(text, /^mcp_internal_scrape_success\{target="srv"\} 1$/m);
     assert.match(text, /^mcp_server_sessions_active\{target="srv"\} 7$/m);
     assert.match(text, /^mcp_server_tool_calls_active\{target="srv"\} 2$/m);
+    assert.match(text, /^mcp_server_session_oldest_age_seconds\{target="srv"\} 42.5$/m, 'the oldest of the series');
     assert.match(
       text,
       /^mcp_server_operation_duration_seconds_bucket\{le="0.1",target="srv",mcp_method_name="tools\/call",error_type=""\} 4$/m,
