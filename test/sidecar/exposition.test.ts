@@ -111,6 +111,29 @@ async function awkwardRegistry(): Promise<Registry> {
       false,
     );
   }
+  // Observed proxy series for both targets; the scrape of 'second' replaces its own (external series).
+  recorder.recordProxyOperation('plain', 'tools/call', '', 0.03);
+  recorder.recordProxyOperation('second', 'tools/call', '', 0.03);
+  recorder.recordProxySessionEnd('plain', 12);
+  recorder.recordScrape({
+    target: 'second',
+    success: true,
+    durationSeconds: 0.01,
+    operationDuration: [
+      {
+        labels: { mcp_method_name: 'tools/call', error_type: '' },
+        buckets: [
+          [0.1, 3],
+          [1, 5],
+          [Infinity, 6],
+        ],
+        sum: 4.25,
+        count: 6,
+      },
+    ],
+    sessionDuration: [{ labels: {}, buckets: [[Infinity, 1]], sum: 7, count: 1 }],
+  });
+  recorder.recordScheduleLag(0.2);
   const extra = new Gauge({
     name: 'awkward_values',
     help: 'help with \\ and\nnewline',
@@ -180,6 +203,9 @@ for (const openMetrics of [false, true]) {
     const ours = await renderRegistry(registry, openMetrics);
     const theirs = await promClientRender(registry, openMetrics);
     assert.ok(ours.includes('awkward_collected 7'), 'collect hooks run');
+    assert.match(ours, /_bucket\{le="1",target="second",mcp_method_name="tools\/call",error_type=""\} 5$/m, 'scraped');
+    assert.doesNotMatch(ours, /_bucket\{le="0\.05",target="second",mcp_method_name="tools\/call"/, 'observed hidden');
+    assert.match(ours, /_bucket\{le="0\.05",target="plain",mcp_method_name="tools\/call",error_type=""\} 1$/m);
     assert.ok(ours.includes('awkward_values{k="q\\"uo\\\\te\\nx"} 1'), 'label values escaped');
     if (openMetrics) assert.match(ours, /awkward_hist_bucket\{le="\+Inf"\} 2 # \{trace_id="inf"\} 50 /);
     assert.equal(stable(ours), stable(theirs));
@@ -187,13 +213,6 @@ for (const openMetrics of [false, true]) {
     assert.match(ours, /^process_cpu_user_seconds_total(_total)? /m);
   });
 }
-
-test('renderRegistry refuses registry default labels rather than render them differently from prom-client', async () => {
-  const registry = new Registry();
-  new Gauge({ name: 'g', help: 'h', registers: [registry] }).set(1);
-  registry.setDefaultLabels({ pod: 'a' });
-  await assert.rejects(renderRegistry(registry, false), /default labels are not supported/);
-});
 
 test('a large family is rendered in slices, yielding to the event loop between them, with the same bytes', async () => {
   const registry = new Registry();
