@@ -19,7 +19,7 @@ import { median, quantile, table, type PieceResult } from './lib/stats.js';
 const SIZES = [1000, 2000, 10_000];
 const ROUNDS = 7;
 
-function syntheticResult(target: string, i: number): ProbeResult {
+export function syntheticResult(target: string, i: number): ProbeResult {
   return {
     target,
     success: true,

@@ -5,57 +5,55 @@
  * Why not `registry.metrics()`:
  * - Speed. prom-client builds an object per sample (a bucket object per histogram bucket) and
  *   formats every label set of every sample afresh; at 10,000 targets a scrape took seconds
- *   (bench/scrape.ts). Here a plain Gauge, Counter or Histogram is read straight from its series
- *   map and each series' label set is formatted once and cached.
+ *   (bench/scrape.ts). mcpwatch's own metrics are instances of its own classes (series.ts), whose
+ *   series this module reads directly, formatting each series' label set once and caching it.
  * - Formats. prom-client picks the format from the registry's content type, read after an await,
  *   and in OpenMetrics mode renames every counter in place (drops `_total`) without restoring it:
  *   switching a shared registry per request mixes formats under concurrent scrapes. Here the
  *   format is an argument and the registry is never changed.
  *
- * Metrics with a `collect` hook or a replaced `get` (scraped series, process metrics) go through
- * their public `get()`/`getForPromString()`, formatted the same way.
+ * Only prom-client's public API is used: `registry.getMetricsAsArray()` and, for every metric
+ * that is not one of ours (process metrics, anything else registered), its public `get()`,
+ * formatted the way prom-client's registry formats it. No private field is read and no method
+ * is replaced, so a prom-client release cannot change `/metrics` behind our back
+ * (test/architecture/prom-client-public.test.ts keeps it so).
  * test/sidecar/exposition.test.ts checks the output against prom-client's byte for byte.
+ *
+ * Registry default labels (`setDefaultLabels`) are not rendered: prom-client has no public way to
+ * read them, and mcpwatch sets none (the architecture test above checks src/ never calls it).
  */
 import { Registry } from 'prom-client';
+import {
+  SeriesCounter,
+  SeriesGauge,
+  SeriesHistogram,
+  type Exemplar,
+  type HistogramEntry,
+  type ValueSeries,
+} from './series.js';
 
 type Labels = Record<string, string | number>;
+type ExemplarLike = Exemplar;
 
-interface ExemplarLike {
-  labelSet: Labels;
-  value: number;
-  timestamp: number;
-}
-
-/** A sample as prom-client's public get()/getForPromString() return it. */
+/** A sample as prom-client's public get() returns it. */
 interface MetricValue {
   value: number;
   labels?: Labels;
+  /** Set by some custom get()s; prom-client's registry writes these after `labels`. */
   sharedLabels?: Labels;
   metricName?: string;
   exemplar?: ExemplarLike | null;
 }
 
-/** What this module reads of a prom-client metric: public fields, plus its series map. */
+/** What this module reads of a metric that is not one of ours: public fields and get(). */
 interface MetricLike {
   name: string;
   help: string;
   type: string;
-  collect?: unknown;
   get(): Promise<{ values?: MetricValue[] }> | { values?: MetricValue[] };
-  getForPromString?(): Promise<{ values?: MetricValue[] }>;
-  hashMap?: Record<string, SeriesEntry>;
-  upperBounds?: readonly number[];
 }
 
-interface SeriesEntry {
-  labels: Labels;
-  value?: number;
-  exemplar?: ExemplarLike | null;
-  bucketValues?: Record<string, number>;
-  bucketExemplars?: Record<string, ExemplarLike | null>;
-  sum?: number;
-  count?: number;
-}
+type OwnMetric = SeriesGauge | SeriesCounter | SeriesHistogram;
 
 function escapeString(s: string): string {
   return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
@@ -115,92 +113,110 @@ function familyName(m: MetricLike, openMetrics: boolean): { family: string; samp
   return { family: name, sample: name };
 }
 
-/** Whether `m` is a plain prom-client Gauge/Counter/Histogram whose series map says it all. */
-function isPlain(m: MetricLike): boolean {
-  return (
-    !m.collect &&
-    m.hashMap !== undefined &&
-    !Object.prototype.hasOwnProperty.call(m, 'get') &&
-    !Object.prototype.hasOwnProperty.call(m, 'getForPromString') &&
-    (m.type === 'gauge' || m.type === 'counter' || (m.type === 'histogram' && Array.isArray(m.upperBounds)))
-  );
+function isOwn(m: unknown): m is OwnMetric {
+  return m instanceof SeriesGauge || m instanceof SeriesCounter || m instanceof SeriesHistogram;
 }
 
 /** Series per rendered slice: about 5 ms of work, so a large scrape never holds the event loop long. */
 const SLICE_SERIES = 500;
 
-/** A plain metric's text: its header, then its series in slices (each line starts with "\n"). */
-function* renderPlain(m: MetricLike, openMetrics: boolean): Generator<string> {
+/** One of our metrics: its header, then its series in slices (each line starts with "\n"). */
+function* renderOwn(m: OwnMetric, openMetrics: boolean): Generator<string> {
   const { family, sample } = familyName(m, openMetrics);
   yield header(family, m.help, m.type).join('\n');
-  const entries = Object.values(m.hashMap ?? {});
-  for (let from = 0; from < entries.length; from += SLICE_SERIES) {
-    const slice = entries.slice(from, from + SLICE_SERIES);
-    yield m.type === 'histogram'
-      ? histogramLines(m, sample, slice, openMetrics)
-      : valueLines(sample, slice, openMetrics);
+  if (m instanceof SeriesHistogram) {
+    const byTarget = m.external?.();
+    const entries = m.visible(byTarget);
+    for (let from = 0; from < entries.length; from += SLICE_SERIES)
+      yield histogramLines(m, sample, entries.slice(from, from + SLICE_SERIES), openMetrics);
+    for (const [target, list] of byTarget ?? []) yield externalLines(sample, target, list);
+    return;
   }
+  const entries = m.entries();
+  for (let from = 0; from < entries.length; from += SLICE_SERIES)
+    yield valueLines(sample, entries.slice(from, from + SLICE_SERIES), openMetrics);
 }
 
-function valueLines(sample: string, entries: SeriesEntry[], openMetrics: boolean): string {
+function valueLines(sample: string, entries: ValueSeries[], openMetrics: boolean): string {
   // One string grown by appends (V8 ropes), not an array of lines joined: about half the time.
   let out = '';
   for (const e of entries) {
     const labels = cachedLabels(e.labels);
-    out += `\n${sample}${labels ? `{${labels}}` : ''} ${num(e.value ?? 0)}`;
+    out += `\n${sample}${labels ? `{${labels}}` : ''} ${num(e.value)}`;
     if (openMetrics && e.exemplar) out += exemplarText(e.exemplar);
   }
   return out;
 }
 
-function histogramLines(m: MetricLike, sample: string, entries: SeriesEntry[], openMetrics: boolean): string {
-  const bounds = m.upperBounds ?? [];
+function histogramLines(m: SeriesHistogram, sample: string, entries: HistogramEntry[], openMetrics: boolean): string {
+  const bounds = m.bounds;
+  const n = bounds.length;
   const leText = bounds.map((b) => `\n${sample}_bucket{le="${escapeLabelValue(b)}"`);
   const infText = `\n${sample}_bucket{le="+Inf"`;
   let out = '';
   for (const e of entries) {
     const shared = cachedLabels(e.labels);
     const tail = shared ? `,${shared}} ` : '} ';
-    const values = e.bucketValues ?? {};
+    const counts = e.counts;
+    const ex = openMetrics ? e.exemplars : undefined;
     let acc = 0;
-    for (let i = 0; i < bounds.length; i++) {
-      const b = bounds[i] as number;
-      acc += values[b] ?? 0;
+    for (let i = 0; i < n; i++) {
+      acc += counts[i] as number;
       out += leText[i] + tail + num(acc);
-      const ex = openMetrics ? e.bucketExemplars?.[b] : undefined;
-      if (ex) out += exemplarText(ex);
+      const x = ex?.[i];
+      if (x) out += exemplarText(x);
     }
-    out += infText + tail + num(e.count ?? 0);
-    const exInf = openMetrics ? e.bucketExemplars?.['-1'] : undefined;
-    if (exInf) out += exemplarText(exInf);
+    out += infText + tail + num(e.count);
+    const xInf = ex?.[n];
+    if (xInf) out += exemplarText(xInf);
     const braces = shared ? `{${shared}}` : '';
-    out += `\n${sample}_sum${braces} ${num(e.sum ?? 0)}\n${sample}_count${braces} ${num(e.count ?? 0)}`;
+    out += `\n${sample}_sum${braces} ${num(e.sum)}\n${sample}_count${braces} ${num(e.count)}`;
   }
   return out;
 }
 
-/** Through the metric's public API, formatted as prom-client's registry formats it. */
-async function renderGeneric(m: MetricLike, openMetrics: boolean): Promise<string> {
-  const data = typeof m.getForPromString === 'function' ? await m.getForPromString() : await m.get();
-  const { family } = familyName(m, openMetrics);
-  const lines = header(family, m.help, m.type);
-  for (const v of data.values ?? []) {
-    let metricName = v.metricName ?? family;
-    if (openMetrics && m.type === 'counter') metricName = `${metricName}_total`;
-    const shared = v.sharedLabels ?? {};
-    const parts = formatLabels(v.labels ?? {}, shared);
-    const flatShared = formatLabels(shared).join(',');
-    if (flatShared) parts.push(flatShared);
-    let line = `${metricName}${parts.length ? `{${parts.join(',')}}` : ''} ${num(v.value)}`;
-    if (openMetrics && v.exemplar) line += exemplarText(v.exemplar);
-    lines.push(line);
+/** Series supplied whole (a scraped server's buckets), labelled `{le, target, ...labels}`. */
+function externalLines(
+  sample: string,
+  target: string,
+  list: readonly {
+    labels: Record<string, string>;
+    buckets: ReadonlyArray<readonly [number, number]>;
+    sum: number;
+    count: number;
+  }[],
+): string {
+  let out = '';
+  for (const s of list) {
+    const shared = formatLabels({ target, ...s.labels }).join(',');
+    for (const [le, count] of s.buckets)
+      out += `\n${sample}_bucket{le="${le === Infinity ? '+Inf' : escapeLabelValue(le)}",${shared}} ${num(count)}`;
+    out += `\n${sample}_sum{${shared}} ${num(s.sum)}\n${sample}_count{${shared}} ${num(s.count)}`;
   }
-  return lines.join('\n');
+  return out;
 }
 
-function assertNoDefaultLabels(registry: Registry): void {
-  if (Object.keys((registry as unknown as { _defaultLabels?: object })._defaultLabels ?? {}).length > 0) {
-    throw new Error('renderRegistry: registry default labels are not supported (mcpwatch sets none)');
+/** A metric that is not ours, through its public get(), formatted as prom-client's registry formats it, in slices. */
+async function* renderGeneric(m: MetricLike, openMetrics: boolean): AsyncGenerator<string> {
+  const data = await m.get();
+  const { family } = familyName(m, openMetrics);
+  yield header(family, m.help, m.type).join('\n');
+  const values = data.values ?? [];
+  for (let from = 0; from < values.length; from += SLICE_SERIES) {
+    let out = '';
+    for (const v of values.slice(from, from + SLICE_SERIES)) {
+      let metricName = v.metricName ?? family;
+      if (openMetrics && m.type === 'counter') metricName = `${metricName}_total`;
+      const parts = formatLabels(v.labels ?? {}, v.sharedLabels);
+      if (v.sharedLabels) {
+        const flat = formatLabels(v.sharedLabels).join(',');
+        if (flat) parts.push(flat);
+      }
+      const labels = parts.join(',');
+      out += `\n${metricName}${labels ? `{${labels}}` : ''} ${num(v.value)}`;
+      if (openMetrics && v.exemplar) out += exemplarText(v.exemplar);
+    }
+    yield out;
   }
 }
 
@@ -212,18 +228,14 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * keep their schedule while a scrape of thousands of targets is rendered.
  */
 export async function* renderRegistryChunks(registry: Registry, openMetrics: boolean): AsyncGenerator<string> {
-  assertNoDefaultLabels(registry);
   const metrics = registry.getMetricsAsArray() as unknown as MetricLike[];
   for (const [i, m] of metrics.entries()) {
     if (i > 0) yield openMetrics ? '\n' : '\n\n';
-    if (isPlain(m)) {
-      let slices = 0;
-      for (const chunk of renderPlain(m, openMetrics)) {
-        if (slices++ > 1) await nextTurn();
-        yield chunk;
-      }
-    } else {
-      yield await renderGeneric(m, openMetrics);
+    let slices = 0;
+    const chunks = isOwn(m) ? renderOwn(m, openMetrics) : renderGeneric(m, openMetrics);
+    for await (const chunk of chunks) {
+      if (slices++ > 1) await nextTurn();
+      yield chunk;
     }
   }
   yield openMetrics ? '\n# EOF\n' : '\n';

@@ -3,39 +3,39 @@
  * Every metric lives in the registry passed in (never the global one); series for closed sets
  * (phases, reasons, results) are created up front so `rate()` and alerts see zeros, not gaps.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { SeriesCounter, SeriesGauge, SeriesHistogram } from './series.js';
 import { METRICS, PROXY_UNOBSERVED_REASONS, type MetricDef, type ProxyUnobservedReason } from './names.js';
 import { FAILURE_REASONS, PHASES, type FanoutResult, type ProbeResult } from '../probe/types.js';
 import type { TargetConfig } from '../config/schema.js';
 import { safeLabel } from '../net/labels.js';
 import type { HistogramSeries, ScrapeResult } from '../scrape/types.js';
 
-type AnyMetric = Gauge<string> | Counter<string> | Histogram<string>;
+type AnyMetric = SeriesGauge | SeriesCounter | SeriesHistogram;
 
 /** Histograms whose observations carry the trace id of a recent probe (docs/tracing.md). */
 const EXEMPLAR_METRICS: ReadonlySet<string> = new Set([METRICS.clientOperationDuration.name]);
 
 function build(def: MetricDef, registry: Registry): AnyMetric {
+  // Our own metric classes (series.ts), registered through prom-client's public registerMetric().
   const common = { name: def.name, help: def.help, labelNames: [...def.labels], registers: [registry] };
-  if (def.type === 'gauge') return new Gauge(common);
-  if (def.type === 'counter') return new Counter(common);
-  if (EXEMPLAR_METRICS.has(def.name)) {
-    // prom-client refuses exemplars on a registry whose content type is Prometheus text, but only
-    // when registering: register by hand. Exemplars appear only in OpenMetrics scrapes
-    // (server/app.ts switches on the Accept header); the text format omits them.
-    const h = new Histogram({ ...common, registers: [], buckets: [...(def.buckets ?? [])], enableExemplars: true });
-    registry.registerMetric(h);
-    return h;
-  }
-  return new Histogram({ ...common, buckets: [...(def.buckets ?? [])] });
+  if (def.type === 'gauge') return new SeriesGauge(common);
+  if (def.type === 'counter') return new SeriesCounter(common);
+  // Exemplars appear only in OpenMetrics scrapes (server/app.ts switches on the Accept header);
+  // the text format omits them.
+  return new SeriesHistogram({
+    ...common,
+    buckets: [...(def.buckets ?? [])],
+    enableExemplars: EXEMPLAR_METRICS.has(def.name),
+  });
 }
 
 type Metrics = {
   [K in keyof typeof METRICS]: (typeof METRICS)[K]['type'] extends 'gauge'
-    ? Gauge<string>
+    ? SeriesGauge
     : (typeof METRICS)[K]['type'] extends 'counter'
-      ? Counter<string>
-      : Histogram<string>;
+      ? SeriesCounter
+      : SeriesHistogram;
 };
 
 /** Builds every metric of the contract in `registry`. */
@@ -47,45 +47,6 @@ export function createMetrics(registry: Registry): Metrics {
 
 /** Which standard metric a scrape supplied for a target: the scrape wins over the proxy for it. */
 type InternalPart = 'sessions' | 'toolCalls' | 'oldestSession';
-
-interface PromValue {
-  labels: Record<string, string | number>;
-  sharedLabels?: Record<string, string>;
-  value: number;
-  metricName?: string;
-}
-
-/**
- * Makes `histogram` also expose scraped series (the server's own cumulative buckets, copied, not
- * re-observed) and hides its observed series for targets whose scrape supplies them, so one
- * target never has two series sets under one name. Runs at scrape time (prom-client collect style).
- */
-function exposeScraped(histogram: Histogram<string>, scraped: () => Map<string, HistogramSeries[]>): void {
-  const h = histogram as unknown as { name: string; getForPromString(): Promise<{ values: PromValue[] }> };
-  const own = h.getForPromString.bind(h);
-  h.getForPromString = async () => {
-    const data = await own();
-    const byTarget = scraped();
-    if (byTarget.size === 0) return data;
-    const values = data.values.filter((v) => !byTarget.has(String(v.sharedLabels?.target ?? v.labels.target)));
-    for (const [target, series] of byTarget) {
-      for (const s of series) {
-        const shared = { target, ...s.labels };
-        for (const [le, count] of s.buckets) {
-          values.push({
-            labels: { le: le === Infinity ? '+Inf' : le },
-            sharedLabels: shared,
-            value: count,
-            metricName: `${h.name}_bucket`,
-          });
-        }
-        values.push({ labels: {}, sharedLabels: shared, value: s.sum, metricName: `${h.name}_sum` });
-        values.push({ labels: {}, sharedLabels: shared, value: s.count, metricName: `${h.name}_count` });
-      }
-    }
-    return { ...data, values };
-  };
-}
 
 interface TargetMemo {
   consecutiveFailures: number;
@@ -119,8 +80,11 @@ export class Recorder {
 
   constructor(readonly registry: Registry) {
     this.metrics = createMetrics(registry);
-    exposeScraped(this.metrics.serverOperationDuration, () => this.scrapedOperations);
-    exposeScraped(this.metrics.serverSessionDuration, () => this.scrapedSessions);
+    // The histograms also expose scraped series (the server's own cumulative buckets, copied, not
+    // re-observed), which replace their observed series for targets whose scrape supplies them,
+    // so one target never has two series sets under one name. Read at scrape time.
+    this.metrics.serverOperationDuration.external = () => this.scrapedOperations;
+    this.metrics.serverSessionDuration.external = () => this.scrapedSessions;
   }
 
   /**
