@@ -306,7 +306,7 @@ export class Recorder {
     m.probeFanoutSuccess.set({ target }, r.success ? 1 : 0);
     m.probeFanoutSessions.set({ target }, r.sessions);
     m.probeFanoutSessionsCompleted.set({ target }, r.completed);
-    const gauges: Array<[Gauge<string>, Record<string, string>, number | undefined]> = [
+    const gauges: Array<[SeriesGauge, Record<string, string>, number | undefined]> = [
       [m.probeFanoutDuration, { target, quantile: '0.5' }, r.p50Seconds],
       [m.probeFanoutDuration, { target, quantile: '0.99' }, r.p99Seconds],
       [m.probeFanoutBaselineDuration, { target }, r.baselineSeconds],

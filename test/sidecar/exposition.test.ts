@@ -113,8 +113,8 @@ async function awkwardRegistry(): Promise<Registry> {
     );
   }
   // Observed proxy series for both targets; the scrape of 'second' replaces its own (external series).
-  recorder.recordProxyOperation('plain', 'tools/call', '', 0.03);
-  recorder.recordProxyOperation('second', 'tools/call', '', 0.03);
+  recorder.recordProxyOperation('plain', { method: 'tools/call', errorType: '', tool: 'echo' }, 0.03);
+  recorder.recordProxyOperation('second', { method: 'tools/call', errorType: '' }, 0.03);
   recorder.recordProxySessionEnd('plain', 12);
   recorder.recordScrape({
     target: 'second',
@@ -206,7 +206,10 @@ for (const openMetrics of [false, true]) {
     assert.ok(ours.includes('awkward_collected 7'), 'collect hooks run');
     assert.match(ours, /_bucket\{le="1",target="second",mcp_method_name="tools\/call",error_type=""\} 5$/m, 'scraped');
     assert.doesNotMatch(ours, /_bucket\{le="0\.05",target="second",mcp_method_name="tools\/call"/, 'observed hidden');
-    assert.match(ours, /_bucket\{le="0\.05",target="plain",mcp_method_name="tools\/call",error_type=""\} 1$/m);
+    assert.match(
+      ours,
+      /_bucket\{le="0\.05",target="plain",mcp_method_name="tools\/call",error_type="",gen_ai_tool_name="echo"\} 1$/m,
+    );
     assert.ok(ours.includes('awkward_values{k="q\\"uo\\\\te\\nx"} 1'), 'label values escaped');
     if (openMetrics) assert.match(ours, /awkward_hist_bucket\{le="\+Inf"\} 2 # \{trace_id="inf"\} 50 /);
     assert.equal(stable(ours), stable(theirs));
