@@ -16,6 +16,7 @@ import { startDemoServer } from '../../src/cli/demo-server.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { freePort } from '../fixtures/net.js';
 import { startStatefulServer } from '../fixtures/sdk-servers.js';
+import { startToolServer } from '../fixtures/tool-server.js';
 import {
   describe,
   holds,
@@ -69,7 +70,7 @@ async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, 
 
 test(
   'alerts end to end: real MCP server, mcpwatch, Prometheus 2.42, Alertmanager 0.25, webhook',
-  { timeout: 150_000 },
+  { timeout: 240_000 },
   async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'mcpwatch-alerts-e2e-'));
     const children: Child[] = [];
@@ -81,6 +82,12 @@ test(
     // A stateful SDK server (initialize opens an Mcp-Session-Id session) behind mcpwatch's proxy.
     const upstream = await startStatefulServer();
     const proxyPort = await freePort();
+    // Added by a reload later: a tool behind one lock and one that scales (fan-out), and a
+    // server whose sessions and errors mcpwatch sees as a proxy in front of it.
+    const locked = await startToolServer();
+    const scaling = await startToolServer();
+    const leaky = await startToolServer();
+    const leakyPort = await freePort();
     const clients: Client[] = [];
     t.after(async () => {
       for (const c of clients) await c.close().catch(() => {});
@@ -88,6 +95,7 @@ test(
       for (const c of children.reverse()) await c.stop();
       await demo?.close();
       await upstream.close();
+      for (const server of [locked, scaling, leaky]) await server.close();
       await serverMetrics.close();
       await webhook.close();
       rmSync(dir, { recursive: true, force: true });
@@ -96,33 +104,34 @@ test(
     // mcpwatch: the real binary (npm test builds dist/ first), probing every second.
     const watchPort = await freePort();
     const watchConfig = join(dir, 'mcpwatch.yaml');
-    writeFileSync(
-      watchConfig,
-      stringify({
-        defaults: { interval: '1s', timeout: '500ms' },
-        targets: [
-          {
-            name: TARGET,
-            url: demo.url,
-            transport: 'streamable-http',
-            sessions_expected_max: EXPECTED_MAX,
-            internal: { metrics_url: serverMetrics.url },
-          },
-          {
-            name: PROXIED,
-            url: upstream.url,
-            transport: 'streamable-http',
-            sessions_expected_max: EXPECTED_MAX,
-            internal: { proxy: { listen: `127.0.0.1:${proxyPort}` } },
-          },
-        ],
-      }),
-    );
+    const baseTargets = [
+      {
+        name: TARGET,
+        url: demo.url,
+        transport: 'streamable-http',
+        sessions_expected_max: EXPECTED_MAX,
+        internal: { metrics_url: serverMetrics.url },
+      },
+      {
+        name: PROXIED,
+        url: upstream.url,
+        transport: 'streamable-http',
+        sessions_expected_max: EXPECTED_MAX,
+        internal: { proxy: { listen: `127.0.0.1:${proxyPort}` } },
+      },
+    ];
+    const writeWatchConfig = (extra: object[]) =>
+      writeFileSync(
+        watchConfig,
+        stringify({ defaults: { interval: '1s', timeout: '500ms' }, targets: [...baseTargets, ...extra] }),
+      );
+    writeWatchConfig([]);
     const mcpwatch = startChild('mcpwatch', process.execPath, [
       join(ROOT, 'bin/mcpwatch.js'),
       `--config.file=${watchConfig}`,
       `--web.listen-address=127.0.0.1:${watchPort}`,
       '--log.level=error',
+      '--web.enable-lifecycle',
     ]);
     children.push(mcpwatch);
 
@@ -427,6 +436,104 @@ test(
           (n) => holds(n, 'MCPSessionsOverrun', 'resolved', PROXIED),
           30_000,
           `resolved MCPSessionsOverrun for ${PROXIED}`,
+        );
+        assert.equal(resolved.path, '/ticket');
+      },
+    );
+
+    await t.test(
+      'fan-out slowdown, a stuck session and errors inside 200 file their tickets; a server that scales stays quiet',
+      async () => {
+        const fanout = { sessions: 8, interval: '3s', call: 'canary' };
+        writeWatchConfig([
+          {
+            name: 'fan-locked',
+            url: locked.url,
+            transport: 'streamable-http',
+            interval: '3s',
+            timeout: '1s',
+            canary: { tool: 'locked', arguments: { ms: 40 } },
+            fanout,
+          },
+          {
+            name: 'fan-scaling',
+            url: scaling.url,
+            transport: 'streamable-http',
+            interval: '3s',
+            timeout: '1s',
+            canary: { tool: 'sleep', arguments: { ms: 40 } },
+            fanout,
+          },
+          {
+            name: 'leaky',
+            url: leaky.url,
+            transport: 'streamable-http',
+            session_max_age: '2s',
+            internal: { proxy: { listen: `127.0.0.1:${leakyPort}` } },
+          },
+        ]);
+        const reload = await fetch(`http://127.0.0.1:${watchPort}/-/reload`, { method: 'POST' });
+        assert.equal(reload.status, 200, await reload.text());
+        const since = Date.now();
+
+        // An agent opens a session through the proxy, never ends it, and gets isError from every call.
+        const leakyUrl = new URL(leaky.url);
+        leakyUrl.port = String(leakyPort);
+        await until(
+          async () => (await fetch(leakyUrl, { method: 'GET' }).catch(() => undefined)) && true,
+          10_000,
+          () => 'the leaky proxy never listened',
+        );
+        const agent = new Client({ name: 'e2e-leaky-agent', version: '1.0.0' });
+        await agent.connect(new StreamableHTTPClientTransport(leakyUrl));
+        clients.push(agent);
+        const failing = (async () => {
+          while (Date.now() - since < 40_000 && clients.includes(agent)) {
+            await agent.callTool({ name: 'fail', arguments: {} }).catch(() => {});
+            await sleep(500);
+          }
+        })();
+
+        const [slow, stuck, errors] = await Promise.all([
+          webhook.waitFor((n) => holds(n, 'MCPFanoutSlowdown', 'firing', 'fan-locked'), 60_000, 'MCPFanoutSlowdown'),
+          webhook.waitFor((n) => holds(n, 'MCPSessionStuck', 'firing', 'leaky'), 60_000, 'MCPSessionStuck'),
+          webhook.waitFor(
+            (n) => holds(n, 'MCPServerErrorRateHigh', 'firing', 'leaky'),
+            60_000,
+            'MCPServerErrorRateHigh',
+          ),
+        ]);
+        for (const [name, n] of [
+          ['MCPFanoutSlowdown (3 s rounds of 8 sessions, for: 10s)', slow],
+          ['MCPSessionStuck (session_max_age 2s, for: 2s)', stuck],
+          ['MCPServerErrorRateHigh (every call isError, 30 s window, for: 5s)', errors],
+        ] as const)
+          console.log(`# time to detect (fast profile): reload -> ${name} in ${((n.at - since) / 1000).toFixed(1)} s`);
+        for (const n of [slow, stuck, errors]) assert.equal(n.path, '/ticket', 'warnings file tickets');
+        const ratio = await query(promUrl, 'mcp_probe_fanout_slowdown_ratio{target="fan-locked"}');
+        assert.ok(Number(ratio[0]?.value[1]) > 3, `slowdown as Prometheus sees it: ${JSON.stringify(ratio)}`);
+        const calm = await query(promUrl, 'mcp_probe_fanout_slowdown_ratio{target="fan-scaling"}');
+        assert.ok(Number(calm[0]?.value[1]) < 3, `the scaling server: ${JSON.stringify(calm)}`);
+        const oldest = await query(promUrl, 'mcp_server_session_oldest_age_seconds{target="leaky"}');
+        assert.ok(Number(oldest[0]?.value[1]) > 2, `the stuck session's age: ${JSON.stringify(oldest)}`);
+        assert.equal(
+          webhook.notifications.filter((n) => n.alerts.some((a) => a.labels.target === 'fan-scaling')).length,
+          0,
+          `nothing for the server that scales: ${describe(webhook.notifications)}`,
+        );
+        // Every fan-out session ended with its round: only a probe's own session may be open.
+        assert.ok(locked.sessions() <= 1 && scaling.sessions() <= 1, `${locked.sessions()} ${scaling.sessions()}`);
+        assert.ok(locked.peakSessions() >= 8, 'eight sessions at once reached the server');
+
+        // The agent ends its session: the stuck-session ticket resolves.
+        clients.splice(clients.indexOf(agent), 1);
+        await failing;
+        await (agent.transport as StreamableHTTPClientTransport | undefined)?.terminateSession();
+        await agent.close();
+        const resolved = await webhook.waitFor(
+          (n) => holds(n, 'MCPSessionStuck', 'resolved', 'leaky'),
+          30_000,
+          'resolved MCPSessionStuck',
         );
         assert.equal(resolved.path, '/ticket');
       },
