@@ -73,7 +73,11 @@ export interface AlertsConfig {
   fanout: {
     /** MCPFanoutSlowdown above this p99-at-N / single-session ratio. */
     slowdownRatio: number;
-    /** Should be two fan-out round intervals (default interval 5m): one slow round never fires. */
+    /**
+     * Longer than one fan-out round interval and shorter than two (default interval 5m): the
+     * gauges hold a round's result until the next round, so one slow round never fires and
+     * two slow rounds in a row do.
+     */
     for: string;
   };
   slo: {
@@ -110,7 +114,7 @@ const production: AlertsConfig = {
   sessionStuck: { for: '5m' },
   errorRate: { window: '10m', ratio: 0.05, minOperationsPerMinute: 6, for: '5m' },
   toolCalls: { saturationRatio: 0.9, for: '10m' },
-  fanout: { slowdownRatio: 3, for: '10m' },
+  fanout: { slowdownRatio: 3, for: '7m' },
   slo: {
     objective: 0.99,
     window: '5m',
