@@ -170,6 +170,56 @@ export function targetDashboard(): DashboardJson {
         stacked: true,
       }),
     )
+    .withRow(row('Fan-out: N sessions at once'))
+    .withPanel(
+      timeseriesPanel({
+        title: 'Fan-out latency vs one session',
+        description:
+          'The call of the last fan-out round: p50 and p99 across its N concurrent sessions (mcp_probe_fanout_duration_seconds) against the same call in one session (baseline, dashed) and the p99 objective. Targets without `fanout` show nothing here.',
+        unit: 's',
+        queries: [
+          { expr: `max by (quantile) (mcp_probe_fanout_duration_seconds{${SEL}})`, legend: 'p{{quantile}} at N' },
+          { expr: `max(mcp_probe_fanout_baseline_duration_seconds{${SEL}})`, legend: 'one session' },
+          { expr: `max(mcp_server_latency_slo_seconds{${SEL}})`, legend: 'p99 objective' },
+        ],
+        width: 12,
+        height: 8,
+        min: 0,
+        dashedRegex: '^(one session|p99 objective)$',
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Fan-out slowdown',
+        description:
+          'p99 at N sessions divided by the single-session latency, per round (mcp_probe_fanout_slowdown_ratio). A server that scales stays near 1x; MCPFanoutSlowdown fires above 3x (dashed) for two rounds in a row.',
+        unit: 'suffix:x',
+        queries: [
+          { expr: `max(mcp_probe_fanout_slowdown_ratio{${SEL}})`, legend: 'slowdown' },
+          { expr: `vector(3) and on () count(mcp_probe_fanout_slowdown_ratio{${SEL}})`, legend: 'alert (3x)' },
+        ],
+        width: 6,
+        height: 8,
+        min: 0,
+        dashedRegex: '^alert',
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Fan-out sessions completed',
+        description:
+          'Sessions of the last round that completed their call, against the sessions opened (mcp_probe_fanout_sessions, dashed). Fewer means the server drops or times out sessions under concurrency (MCPFanoutFailing).',
+        unit: 'short',
+        queries: [
+          { expr: `max(mcp_probe_fanout_sessions_completed{${SEL}})`, legend: 'completed' },
+          { expr: `max(mcp_probe_fanout_sessions{${SEL}})`, legend: 'opened' },
+        ],
+        width: 6,
+        height: 8,
+        min: 0,
+        dashedRegex: '^opened$',
+      }),
+    )
     .withRow(row('Inside the server (scraped or proxied)'))
     .withPanel(
       timeseriesPanel({
@@ -224,10 +274,15 @@ export function targetDashboard(): DashboardJson {
         description:
           'Tool calls executing on the server now, per instance: concurrency that sessions alone do not show.',
         unit: 'short',
-        queries: [{ expr: `mcp_server_tool_calls_active{${SEL}}`, legend: '{{instance}}' }],
+        queries: [
+          { expr: `mcp_server_tool_calls_active{${SEL}}`, legend: '{{instance}}' },
+          { expr: `max(mcp_server_tool_calls_max{${SEL}})`, legend: 'limit' },
+          { expr: `0.9 * max(mcp_server_tool_calls_max{${SEL}})`, legend: 'saturated (90 %)' },
+        ],
         width: 8,
         height: 8,
         min: 0,
+        dashedRegex: '^(limit|saturated.*)$',
       }),
     )
     .withPanel(
@@ -238,6 +293,78 @@ export function targetDashboard(): DashboardJson {
         unit: 's',
         queries: quantiles('mcp_server_session_duration_seconds_bucket', SEL, '', ''),
         width: 8,
+        height: 8,
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Oldest open session vs max age',
+        description:
+          'Age of the oldest session still open on the server (mcp_server_session_oldest_age_seconds) against session_max_age from config (dashed): a leaked session climbs without end and never reaches the session-duration histogram. MCPSessionStuck fires above the line.',
+        unit: 's',
+        queries: [
+          { expr: `mcp_server_session_oldest_age_seconds{${SEL}}`, legend: 'oldest ({{instance}})' },
+          { expr: `max(mcp_server_session_max_age_seconds{${SEL}})`, legend: 'max age' },
+        ],
+        width: 8,
+        height: 8,
+        min: 0,
+        dashedRegex: '^max age$',
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Server error ratio',
+        description:
+          "Share of server operations that failed, HTTP 200 or not: JSON-RPC errors, isError tool results, the proxy's http_<status> (non-empty error_type). MCPServerErrorRateHigh fires over 5 % (dashed) with enough traffic.",
+        unit: 'percentunit',
+        queries: [
+          {
+            expr: `sum(rate(mcp_server_operation_duration_seconds_count{${SEL}, error_type!=""}[$__rate_interval])) / sum(rate(mcp_server_operation_duration_seconds_count{${SEL}}[$__rate_interval]))`,
+            legend: 'errors',
+          },
+          {
+            expr: `vector(0.05) and on () count(mcp_server_operation_duration_seconds_count{${SEL}})`,
+            legend: 'alert (5 %)',
+          },
+        ],
+        width: 8,
+        height: 8,
+        min: 0,
+        dashedRegex: '^alert',
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Sessions ended by idle timeout',
+        description:
+          'Sessions the proxy counted as ended because they stayed idle past idle_timeout (mcpwatch_proxy_sessions_idle_closed_total): agents that left without DELETE.',
+        unit: 'short',
+        queries: [
+          {
+            expr: `sum(increase(mcpwatch_proxy_sessions_idle_closed_total{${SEL}}[$__rate_interval]))`,
+            legend: 'idle closes',
+          },
+        ],
+        width: 8,
+        height: 8,
+        min: 0,
+        bars: true,
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Slowest tools (p99)',
+        description:
+          'p99 of tools/call by tool (gen_ai_tool_name), the five slowest: which tool makes the server slow. Tools not in the last tool list are _other.',
+        unit: 's',
+        queries: [
+          {
+            expr: `topk(5, histogram_quantile(0.99, sum by (le, gen_ai_tool_name) (rate(mcp_server_operation_duration_seconds_bucket{${SEL}, mcp_method_name="tools/call"}[$__rate_interval]))))`,
+            legend: '{{gen_ai_tool_name}}',
+          },
+        ],
+        width: 12,
         height: 8,
       }),
     )

@@ -51,7 +51,10 @@ const SLEEP_MS = 1500;
 
 /** The internal series and which target supplies them in this test (proxy or scrape). */
 const SUPPLIER: Array<[RegExp, (typeof TARGETS)[number]]> = [
-  [/mcp_server_(sessions_active|tool_calls_active|operation_duration_seconds|session_duration_seconds)/, 'agents'],
+  [
+    /mcp_server_(sessions_active|tool_calls_active|tool_calls_max|operation_duration_seconds|session_duration_seconds|session_oldest_age_seconds)|mcp_probe_fanout_|mcpwatch_proxy_sessions_idle_closed/,
+    'agents',
+  ],
   [/mcp_internal_scrape_success/, 'demo'],
 ];
 
@@ -213,11 +216,16 @@ targets:
     url: http://127.0.0.1:${closed}/mcp
   - name: agents
     url: ${tools.url}
+    interval: 3s
+    timeout: 1s
     sessions_expected_max: ${AGENTS + 1}
     latency_slo: 500ms
+    tool_calls_max: ${AGENTS}
+    fanout: { sessions: 4, interval: 3s }
     internal:
       proxy:
         listen: 127.0.0.1:${proxyPort}
+        idle_timeout: 2s
 `;
     const { config, issues } = parseConfig(yaml, {}, 'dashboards-live.test');
     assert.ok(config, formatIssues(issues));
@@ -238,6 +246,10 @@ targets:
     await waitForPort(proxyPort, 5_000);
     const agents = startAgents(proxyUrl.href, AGENTS, SLEEP_MS);
     cleanups.push(() => agents.stop());
+    // One agent leaves without DELETE: the proxy ends its session after idle_timeout.
+    const leaver = await connectClient(proxyUrl.href);
+    await leaver.client.listTools();
+    await leaver.client.close();
 
     // History first, into the TSDB directory Prometheus will open.
     const nowAtStart = Math.floor(Date.now() / 1000);
@@ -341,6 +353,29 @@ scrape_configs:
     assert.ok(proxied.sessionsEnded > 0, `sessions ended through the proxy: ${proxied.sessionsEnded}`);
     assert.ok(proxied.toolCalls > 0, `tool calls answered through the proxy: ${proxied.toolCalls}`);
     assert.ok(proxied.toolErrors > 0, `tool errors through the proxy: ${proxied.toolErrors}`);
+    // The issue-14 signals of the proxied target carry real values, not just their zeros.
+    assert.equal(
+      await scalar(base, `mcpwatch_proxy_sessions_idle_closed_total{${sel('agents')}}`, nowS),
+      1,
+      'the agent that left without DELETE was closed by the idle timeout',
+    );
+    assert.equal(await scalar(base, `mcp_probe_fanout_success{${sel('agents')}}`, nowS), 1, 'fan-out rounds ran');
+    assert.ok(
+      (await scalar(base, `max_over_time(mcp_server_session_oldest_age_seconds{${sel('agents')}}[${window}])`, nowS)) >
+        0,
+      'the oldest open session had an age',
+    );
+    const byTool = await promGet(base, '/api/v1/query', {
+      query: `count by (gen_ai_tool_name) (mcp_server_operation_duration_seconds_count{${sel('agents')},mcp_method_name="tools/call"})`,
+      time: String(nowS),
+    });
+    const names = (byTool.data as { result: Array<{ metric: Record<string, string> }> }).result
+      .map((r) => r.metric.gen_ai_tool_name)
+      .sort();
+    assert.ok(
+      ['echo', 'fail', 'sleep'].every((n) => names.includes(n)),
+      `tool names: ${names.join(', ')}`,
+    );
     assert.equal(
       await scalar(base, `mcp_internal_scrape_success{${sel('demo')}}`, nowS),
       1,
