@@ -97,12 +97,18 @@ export function describeServer(client: Client, kind: ResolvedTransport): ServerI
   };
 }
 
-/** Lists every tool (all pages, bounded by the client's listMaxPages). */
+/**
+ * Lists every tool (all pages, bounded by the client's listMaxPages). `refresh` always asks the
+ * server and stores the answer in the client: the client learns each tool's `x-mcp-header`
+ * declarations (SEP-2243) and mirrors them into `Mcp-Param-*` headers on the canary's first
+ * `tools/call`. (`bypass` kept them from it: a conforming server refused the first call with
+ * 400 / -32020, and the SDK re-listed and retried.)
+ */
 export async function listAllTools(
   client: Client,
   options: { timeout: number; signal: AbortSignal },
 ): Promise<ToolSummary[]> {
-  const result = await client.listTools(undefined, { ...options, cacheMode: 'bypass' } as never);
+  const result = await client.listTools(undefined, { ...options, cacheMode: 'refresh' } as never);
   return result.tools.map((t) => ({
     name: t.name,
     title: t.title,

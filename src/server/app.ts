@@ -86,7 +86,7 @@ function metricsHandler(deps: AppDeps) {
       if (!first.done) res.write(first.value);
       for await (const chunk of chunks) {
         if (res.destroyed) return;
-        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+        if (!res.write(chunk)) await drained(res);
       }
       res.end();
     } catch (err) {
@@ -129,4 +129,15 @@ function probeHandler(deps: AppDeps) {
     recorder.recordProbe(result, false);
     res.type(registry.contentType).send(await renderRegistry(registry, false));
   };
+}
+
+/** Resolves when `res` drains or closes; leaves no listener behind (one wait per slow chunk). */
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done).off('close', done);
+      resolve();
+    };
+    res.on('drain', done).on('close', done);
+  });
 }

@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEverything, EVERYTHING } from '../fixtures/everything.js';
 import {
+  startHeaderParamServer,
   startModernOnlyServer,
   startPagingServer,
   startStatefulServer,
@@ -303,5 +304,30 @@ test('the 2026-07-28-only fixture really rejects initialize: a remembered legacy
     assert.equal(next.server?.protocolVersion, '2026-07-28');
   } finally {
     await modern.close();
+  }
+});
+
+test('a tool with x-mcp-header: the canary mirrors Mcp-Param-* on the first tools/call, no refused request', async () => {
+  const server = await startHeaderParamServer();
+  try {
+    const t = target(
+      `name: regional\nurl: ${server.url}\ncanary: { tool: regional, arguments: { region: eu-west }, expect_text: in eu-west }`,
+    );
+    const memory: ProbeMemory = {};
+    for (let i = 0; i < 2; i++) {
+      const { result: r } = await timedProbe(t, { memory });
+      assertSuccess(r);
+      assert.deepEqual(
+        server.requests(),
+        Array.from({ length: i + 1 }, () => [
+          'POST server/discover - 200',
+          'POST tools/list - 200',
+          'POST tools/call eu-west 200',
+        ]).flat(),
+        `probe ${i + 1}: exactly the requests of a conforming client\n${explain(r)}`,
+      );
+    }
+  } finally {
+    await server.close();
   }
 });
