@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { startRecordingServer } from './fixtures/recording-server.js';
+import { startRecordingServer } from '../fixtures/body-recording-server.js';
 import { startToolServer } from '../fixtures/tool-server.js';
 import {
   connectClient,

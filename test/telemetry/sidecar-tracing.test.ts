@@ -13,7 +13,7 @@ import { setupTracing } from '../../src/telemetry/tracing.js';
 import { refusedPort } from '../fixtures/net.js';
 import { startStatelessJsonServer } from '../fixtures/sdk-servers.js';
 import { targetOf } from '../fixtures/targets.js';
-import { startOtlpReceiver } from './fixtures/otlp-receiver.js';
+import { startOtlpReceiver } from '../fixtures/otlp-receiver.js';
 
 const quiet = createLogger({ write: () => {} });
 

@@ -9,8 +9,8 @@ import { setupTracing, type Tracing } from '../../src/telemetry/tracing.js';
 import { startStatusServer } from '../fixtures/raw-servers.js';
 import { refusedPort } from '../fixtures/net.js';
 import { targetOf } from '../fixtures/targets.js';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './fixtures/otlp-receiver.js';
-import { startRecordingServer } from './fixtures/recording-server.js';
+import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../fixtures/otlp-receiver.js';
+import { startRecordingServer } from '../fixtures/trace-recording-server.js';
 import type { ProbeResult } from '../../src/probe/types.js';
 
 /** Tracing configured explicitly (the test runner sets OTEL_SDK_DISABLED for everyone else). */
