@@ -22,7 +22,7 @@ export const RECEIVERS = { critical: 'pager', warning: 'ticket', info: 'low-prio
 
 /**
  * Alerts that MCPProbeFailing makes redundant for the same target: a down server is also slow,
- * fails its fan-out rounds, errs, and holds stale sessions and calls.
+ * fails its fan-out rounds and its tool canaries, errs, and holds stale sessions and calls.
  */
 export const SILENCED_BY_PROBE_FAILING = [
   'MCPProbeLatencyHigh',
@@ -34,6 +34,7 @@ export const SILENCED_BY_PROBE_FAILING = [
   'MCPSessionsNearMax',
   'MCPToolCallsSaturated',
   'MCPServerErrorRateHigh',
+  'MCPToolCanaryFailing',
 ] as const;
 
 /** The Alertmanager config object (serialise it as YAML). Never throws. */

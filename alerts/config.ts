@@ -35,6 +35,8 @@ export interface AlertsConfig {
   /** Rule group `interval`; undefined leaves Prometheus' global evaluation_interval in charge. */
   evaluationInterval: string | undefined;
   probeFailing: { consecutiveFailures: number; for: string };
+  /** MCPToolCanaryFailing: one tool's canary failed this many times in a row. */
+  toolCanary: { consecutiveFailures: number; for: string };
   watchDown: { for: string };
   probeLatency: {
     /** Fire above this multiple of the target's own baseline. */
@@ -101,6 +103,7 @@ const production: AlertsConfig = {
   runbookUrlPattern: 'https://github.com/mcpwatch/mcpwatch/blob/main/docs/runbook.md#{anchor}',
   evaluationInterval: undefined,
   probeFailing: { consecutiveFailures: 2, for: '0s' },
+  toolCanary: { consecutiveFailures: 2, for: '0s' },
   watchDown: { for: '5m' },
   probeLatency: {
     ratio: 3,

@@ -213,6 +213,18 @@ function alertRules(c: AlertsConfig): AlertingRule[] {
       ),
     },
     {
+      alert: 'MCPToolCanaryFailing',
+      expr: `mcp_probe_tool_consecutive_failures{${sel}} >= ${c.toolCanary.consecutiveFailures}`,
+      ...withFor(c.toolCanary.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPToolCanaryFailing',
+        'Tool {{ $labels.gen_ai_tool_name }} of MCP server {{ $labels.target }} fails its canary.',
+        'The canary call of tool {{ $labels.gen_ai_tool_name }} on {{ $labels.target }} failed {{ $value }} times in a row ' +
+          'while the server itself answers (mcp_probe_tool_failures_total says why).',
+      ),
+    },
+    {
       // One rule (the linter rejects two with the same name and labels): `up == 0` names the
       // sidecar that cannot be scraped, `absent` covers the one that vanished from discovery.
       alert: 'MCPWatchDown',

@@ -138,6 +138,36 @@ export function targetDashboard(): DashboardJson {
       }),
     )
     .withPanel(
+      stateTimelinePanel({
+        title: 'Tool canaries',
+        description:
+          'One row per canary tool (canary and canaries in the config): whether its last call succeeded (mcp_probe_tool_success). A red row while the server is green is MCPToolCanaryFailing: one tool, or one backend behind a gateway, is broken.',
+        unit: 'none',
+        queries: [
+          { expr: `max by (gen_ai_tool_name) (mcp_probe_tool_success{${SEL}})`, legend: '{{gen_ai_tool_name}}' },
+        ],
+        width: 12,
+        height: 8,
+        mappings: boolMapping('OK', 'FAILED'),
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        title: 'Tool canary duration',
+        description: 'How long the last canary call of each tool took (mcp_probe_tool_duration_seconds).',
+        unit: 's',
+        queries: [
+          {
+            expr: `max by (gen_ai_tool_name) (mcp_probe_tool_duration_seconds{${SEL}})`,
+            legend: '{{gen_ai_tool_name}}',
+          },
+        ],
+        width: 12,
+        height: 8,
+        min: 0,
+      }),
+    )
+    .withPanel(
       timeseriesPanel({
         title: 'Probe operation latency by method',
         description:

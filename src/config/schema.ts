@@ -91,7 +91,15 @@ export const CanarySchema = z.strictObject({
   expect_success: z.boolean().default(true),
   /** Run the call at most this often (on the probes that fall due); every probe by default. */
   interval: Duration.optional(),
+  /**
+   * A failed call fails the whole probe (`assertion`). Default true for `canary`, false for the
+   * entries of `canaries` (each is then its own per-tool signal).
+   */
+  required: z.boolean().optional(),
 });
+
+/** Most canaries one target may list (they become `gen_ai_tool_name` values). */
+export const MAX_CANARIES = 20;
 
 /** What one session of a fan-out round calls. */
 export const FANOUT_CALLS = ['tools/list', 'canary'] as const;
@@ -199,6 +207,8 @@ export const TargetSchema = z.strictObject({
   tls: TlsSchema.optional(),
   expect: ExpectSchema.optional(),
   canary: CanarySchema.optional(),
+  /** Several canaries, each run in the probe's session after tools/list, each its own signal. */
+  canaries: z.array(CanarySchema).max(MAX_CANARIES).optional(),
   /** Largest response body read, in bytes; beyond it the probe fails with `response_too_large`. */
   max_response_bytes: z.number().int().min(1024).optional(),
   /** Most `tools/list` pages followed before the probe fails with `invalid_response`. */
@@ -275,7 +285,8 @@ export interface TargetConfig {
   oauth2?: Camel<z.output<typeof OAuth2Schema>>;
   tls?: Camel<z.output<typeof TlsSchema>>;
   expect?: Camel<z.output<typeof ExpectSchema>>;
-  canary?: Omit<Camel<z.output<typeof CanarySchema>>, 'interval'> & { intervalMs?: number };
+  /** `canary` (first, when set) then `canaries`: each a tool call in the probe's session. */
+  canaries: CanaryConfig[];
   maxResponseBytes: number;
   maxToolPages: number;
   sessionsExpectedMax?: number;
@@ -285,6 +296,12 @@ export interface TargetConfig {
   fanout?: { sessions: number; intervalMs: number; call: (typeof FANOUT_CALLS)[number] };
   internal?: InternalConfig;
 }
+
+/** One resolved canary: the schema's block camel-cased, its interval in ms, `required` decided. */
+export type CanaryConfig = Omit<Camel<z.output<typeof CanarySchema>>, 'interval' | 'required'> & {
+  intervalMs?: number;
+  required: boolean;
+};
 
 /** The resolved `internal` block of a target. */
 export interface InternalConfig {
@@ -396,7 +413,6 @@ function resolveTarget(t: TargetFile, d: Defaults, issue: IssueAt): TargetConfig
   const { intervalMs, timeoutMs } = checkTiming(t, d, issue);
   checkCredentials(t, transport, issue);
   checkFanout(t, intervalMs, issue);
-  const { interval: canaryInterval, ...canary } = t.canary ?? { interval: undefined };
   return {
     name: t.name,
     transport,
@@ -413,10 +429,7 @@ function resolveTarget(t: TargetFile, d: Defaults, issue: IssueAt): TargetConfig
     tls: t.tls && camel(t.tls),
     expect: t.expect && camel(t.expect),
     oauth2: t.oauth2 && camel(t.oauth2),
-    canary: t.canary && {
-      ...camel(canary as Omit<z.output<typeof CanarySchema>, 'interval'>),
-      ...(canaryInterval !== undefined && { intervalMs: canaryInterval }),
-    },
+    canaries: resolveCanaries(t, issue),
     maxResponseBytes: t.max_response_bytes ?? d.max_response_bytes,
     maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
     sessionsExpectedMax: t.sessions_expected_max,
@@ -457,10 +470,30 @@ function checkTiming(t: TargetFile, d: Defaults, issue: IssueAt): { intervalMs?:
   return { intervalMs, timeoutMs };
 }
 
+/** `canary` then `canaries`, resolved; a tool named twice is an issue (its series would collide). */
+function resolveCanaries(t: TargetFile, issue: IssueAt): CanaryConfig[] {
+  const listed: Array<[string, z.output<typeof CanarySchema>, boolean]> = [];
+  if (t.canary) listed.push(['canary', t.canary, true]);
+  (t.canaries ?? []).forEach((c, i) => listed.push([`canaries[${i}]`, c, false]));
+  const seen = new Map<string, string>();
+  return listed.map(([path, c, requiredByDefault]) => {
+    const first = seen.get(c.tool);
+    if (first !== undefined) issue(`${path}.tool`, `tool "${c.tool}" already has a canary (${first})`);
+    else seen.set(c.tool, path);
+    const { interval, required, ...rest } = c;
+    return {
+      ...camel(rest),
+      ...(interval !== undefined && { intervalMs: interval }),
+      required: required ?? requiredByDefault,
+    };
+  });
+}
+
 /** A fan-out round needs its call, and runs no more often than the probes. */
 function checkFanout(t: TargetFile, intervalMs: number | undefined, issue: IssueAt): void {
   if (!t.fanout) return;
-  if (t.fanout.call === 'canary' && !t.canary) issue('fanout.call', "canary needs the target's canary block");
+  if (t.fanout.call === 'canary' && !t.canary && !t.canaries?.length)
+    issue('fanout.call', "canary needs the target's canary (or canaries) block");
   if (intervalMs !== undefined && t.fanout.interval < intervalMs)
     issue('fanout.interval', `must be at least the probe interval (${intervalMs}ms)`);
   if (t.session_max_age !== undefined && t.session_max_age <= 0) issue('session_max_age', 'must be greater than 0');

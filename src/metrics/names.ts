@@ -74,6 +74,30 @@ export const METRICS = {
     help: 'Failed probes in a row (0 after a success).',
     labels: ['target'],
   }),
+  probeToolSuccess: def({
+    name: 'mcp_probe_tool_success',
+    type: 'gauge',
+    help: 'Whether the last canary call of the tool succeeded (1) or not (0); one series per configured canary.',
+    labels: ['target', 'gen_ai_tool_name'],
+  }),
+  probeToolDuration: def({
+    name: 'mcp_probe_tool_duration_seconds',
+    type: 'gauge',
+    help: 'Duration of the last canary call of the tool, in seconds.',
+    labels: ['target', 'gen_ai_tool_name'],
+  }),
+  probeToolConsecutiveFailures: def({
+    name: 'mcp_probe_tool_consecutive_failures',
+    type: 'gauge',
+    help: 'Failed canary calls of the tool in a row (0 after a success).',
+    labels: ['target', 'gen_ai_tool_name'],
+  }),
+  probeToolFailuresTotal: def({
+    name: 'mcp_probe_tool_failures_total',
+    type: 'counter',
+    help: 'Failed canary calls of the tool, by reason.',
+    labels: ['target', 'gen_ai_tool_name', 'reason'],
+  }),
   probeLastSuccess: def({
     name: 'mcp_probe_last_success_timestamp_seconds',
     type: 'gauge',

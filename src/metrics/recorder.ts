@@ -54,6 +54,8 @@ interface TargetMemo {
   toolHash?: string;
   /** `gen_ai_tool_name` values allowed for this target: its last tool list's names. */
   toolNames?: Set<string>;
+  /** Configured canary tools, and each one's failures in a row. */
+  canaries?: Map<string, number>;
 }
 
 /** Most tool names a target's `gen_ai_tool_name` label takes; the rest are `_other`. */
@@ -199,6 +201,7 @@ export class Recorder {
     for (const result of ['success', 'failure']) m.probesTotal.inc({ target, result }, 0);
     for (const reason of FAILURE_REASONS) m.probeFailuresTotal.inc({ target, reason }, 0);
     m.probeConsecutiveFailures.set({ target }, this.memo.get(target)?.consecutiveFailures ?? 0);
+    this.addCanaries(target, t.canaries.map((c) => c.tool));
     m.serverToolListChanges.inc({ target }, 0);
     m.serverLatencySlo.set({ target }, t.latencySloSeconds);
     if (t.sessionsExpectedMax !== undefined) m.serverSessionsExpectedMax.set({ target }, t.sessionsExpectedMax);
@@ -216,6 +219,44 @@ export class Recorder {
     }
     if (t.internal?.proxy) m.proxySessionsIdleClosedTotal.inc({ target }, 0);
     else m.proxySessionsIdleClosedTotal.remove({ target });
+  }
+
+  /**
+   * Per-tool canary series for the configured tools: failure counters at 0 up front; the series
+   * of a tool no longer configured are removed. Labels are config-bounded (at most 20 tools).
+   */
+  private addCanaries(target: string, tools: string[]): void {
+    const m = this.metrics;
+    const memo = this.memo.get(target) as TargetMemo;
+    const before = memo.canaries ?? new Map<string, number>();
+    const next = new Map(tools.map((tool) => [tool, before.get(tool) ?? 0]));
+    for (const tool of before.keys()) {
+      if (next.has(tool)) continue;
+      const labels = { target, gen_ai_tool_name: safeLabel(tool) };
+      for (const g of [m.probeToolSuccess, m.probeToolDuration, m.probeToolConsecutiveFailures]) g.remove(labels);
+      for (const reason of FAILURE_REASONS) m.probeToolFailuresTotal.remove({ ...labels, reason });
+    }
+    for (const [tool, failures] of next) {
+      const labels = { target, gen_ai_tool_name: safeLabel(tool) };
+      m.probeToolConsecutiveFailures.set(labels, failures);
+      for (const reason of FAILURE_REASONS) m.probeToolFailuresTotal.inc({ ...labels, reason }, 0);
+    }
+    memo.canaries = next;
+  }
+
+  /** The canaries of one probe, for the tools still configured. */
+  private recordCanaries(r: ProbeResult, memo: TargetMemo): void {
+    const m = this.metrics;
+    for (const c of r.canaries ?? []) {
+      if (!memo.canaries?.has(c.tool)) continue;
+      const labels = { target: r.target, gen_ai_tool_name: safeLabel(c.tool) };
+      const failures = c.success ? 0 : (memo.canaries.get(c.tool) ?? 0) + 1;
+      memo.canaries.set(c.tool, failures);
+      m.probeToolSuccess.set(labels, c.success ? 1 : 0);
+      m.probeToolDuration.set(labels, c.durationSeconds);
+      m.probeToolConsecutiveFailures.set(labels, failures);
+      if (!c.success) m.probeToolFailuresTotal.inc({ ...labels, reason: c.reason ?? 'internal' });
+    }
   }
 
   /** Removes every series of a target that left the config. */
@@ -252,6 +293,7 @@ export class Recorder {
     m.probeConsecutiveFailures.set({ target }, memo.consecutiveFailures);
     if (r.success) m.probeLastSuccess.set({ target }, Math.floor((r.startedAtMs + r.durationSeconds * 1000) / 1000));
     m.probeHttpStatus.set({ target }, r.httpStatus);
+    this.recordCanaries(r, memo);
     if (r.tlsCertExpirySeconds !== undefined) m.probeTlsExpiry.set({ target }, Math.floor(r.tlsCertExpirySeconds));
 
     const protocolVersion = safeLabel(r.server?.protocolVersion);

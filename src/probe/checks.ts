@@ -3,7 +3,7 @@
  * Pure functions of what the probe saw.
  */
 import type { CheckResult, ServerIdentity, ToolSummary } from './types.js';
-import type { TargetConfig } from '../config/schema.js';
+import type { CanaryConfig, TargetConfig } from '../config/schema.js';
 
 /** Evaluates `expect` against the handshake and tool list. */
 export function checkExpectations(
@@ -44,7 +44,7 @@ export function checkExpectations(
 
 /** Evaluates a canary tool result. */
 export function checkCanary(
-  canary: NonNullable<TargetConfig['canary']>,
+  canary: CanaryConfig,
   result: { isError?: boolean; content?: unknown[] },
 ): CheckResult[] {
   const out: CheckResult[] = [];

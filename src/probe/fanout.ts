@@ -75,7 +75,8 @@ export async function fanoutRound(target: TargetConfig, options: FanoutOptions):
         memory: options.memory,
         signal: deadline,
         say: () => {},
-        runCanary: cfg.call === 'canary',
+        // The round's call must succeed in every session: its canary counts as required here.
+        canaries: cfg.call === 'canary' && target.canaries[0] ? [{ ...target.canaries[0], required: true }] : [],
         trace: NO_TRACE,
       });
     const baseline = await session();

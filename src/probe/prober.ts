@@ -8,7 +8,7 @@
  * SSE start has no timeout of its own); it never leaks a socket, session or child process.
  */
 import { performance } from 'node:perf_hooks';
-import type { TargetConfig } from '../config/schema.js';
+import type { CanaryConfig, TargetConfig } from '../config/schema.js';
 import { mergeSecrets, redact, safeUrl, targetSecrets } from '../net/redact.js';
 import { dropToken } from './oauth.js';
 import { requestCredentials } from './request-credentials.js';
@@ -25,7 +25,7 @@ export interface ProbeOptions {
   memory?: ProbeMemory;
   /** Aborts the probe (shutdown, reload). */
   signal?: AbortSignal;
-  /** Run the canary tool call in this probe; by default when `canary.interval` says it is due (see canaryDue). */
+  /** Run every canary (true) or none (false) in this probe; by default those whose `interval` says they are due (see canaryDue). */
   canary?: boolean;
   /** Receives the probe's spans (src/telemetry/); default: no tracing, no `_meta` injection. */
   tracer?: TraceHooks;
@@ -86,6 +86,8 @@ export async function probe(target: TargetConfig, options: ProbeOptions = {}): P
     deadline.dispose();
     result.durationSeconds = log.elapsedSeconds;
     if (result.message) result.message = redact(result.message, log.secrets).slice(0, MAX_MESSAGE_LENGTH);
+    for (const c of result.canaries ?? [])
+      if (c.message) c.message = redact(c.message, log.secrets).slice(0, MAX_MESSAGE_LENGTH);
     log.say(
       result.success
         ? `success in ${(result.durationSeconds * 1000).toFixed(1)}ms`
@@ -118,9 +120,12 @@ async function attempts(target: TargetConfig, ctx: AttemptsContext): Promise<voi
   const { memory, signal, log, trace, headers, result } = ctx;
   const kinds = transportsToTry(target, memory);
   for (const [i, kind] of kinds.entries()) {
-    const runCanary = ctx.options.canary ?? canaryDue(target, memory, result.startedAtMs);
-    const attempt = await runSession({ target, kind, headers, memory, signal, say: log.say, runCanary, trace });
-    if (attempt.operations.some((o) => o.method === 'tools/call')) memory.lastCanaryAtMs = result.startedAtMs;
+    const canaries = target.canaries.filter(
+      (c) => ctx.options.canary ?? canaryDue(target, c, memory, result.startedAtMs),
+    );
+    const attempt = await runSession({ target, kind, headers, memory, signal, say: log.say, canaries, trace });
+    for (const c of attempt.canaries ?? [])
+      (memory.canaryRunAtMs ??= {})[c.tool] = result.startedAtMs;
     merge(result, attempt);
     if (!attempt.reason) {
       result.success = true;
@@ -159,6 +164,7 @@ function merge(result: ProbeResult, attempt: Attempt): void {
     result.toolListHash = hashToolList(attempt.tools);
   }
   result.checks = attempt.checks;
+  if (attempt.canaries) result.canaries = attempt.canaries;
 }
 
 /** Starts the probe's trace; a tracer that throws is replaced by none (tracing never fails a probe). */
@@ -185,14 +191,15 @@ function startTrace(tracer: TraceHooks | undefined, target: TargetConfig): Probe
 }
 
 /**
- * Whether the canary call falls due on a probe starting at `nowMs`: always without
- * `canary.interval`; else when the interval has passed since the last call, less half a probe
+ * Whether a canary's call falls due on a probe starting at `nowMs`: always without its
+ * `interval`; else when the interval has passed since the last call, less half a probe
  * interval, so schedule lag never pushes the call to the probe after.
  */
-export function canaryDue(target: TargetConfig, memory: ProbeMemory, nowMs: number): boolean {
-  const every = target.canary?.intervalMs;
-  if (!every || memory.lastCanaryAtMs === undefined) return true;
-  return nowMs - memory.lastCanaryAtMs >= every - (target.intervalMs ?? 0) / 2;
+export function canaryDue(target: TargetConfig, canary: CanaryConfig, memory: ProbeMemory, nowMs: number): boolean {
+  const every = canary.intervalMs;
+  const last = memory.canaryRunAtMs?.[canary.tool];
+  if (!every || last === undefined) return true;
+  return nowMs - last >= every - (target.intervalMs ?? 0) / 2;
 }
 
 function fail(result: ProbeResult, reason: FailureReason, message: string): void {

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult } from '@modelcontextprotocol/client';
-import type { TargetConfig } from '../config/schema.js';
+import type { CanaryConfig, TargetConfig } from '../config/schema.js';
 import { errorChain, hasCode, McpwatchError } from '../net/errors.js';
 import { checkAuthChallenge } from './auth-challenge.js';
 import { checkCanary, checkExpectations } from './checks.js';
@@ -26,6 +26,7 @@ import {
 import type { OperationTrace, ProbeTrace } from './trace-hooks.js';
 import { openTransport, type OpenedTransport } from './transports/index.js';
 import type {
+  CanaryResult,
   FailureReason,
   OperationRecord,
   Phase,
@@ -53,8 +54,8 @@ export interface SessionPlan {
   /** The probe's deadline and shutdown. */
   signal: AbortSignal;
   say: (line: string) => void;
-  /** Run the canary tool call (when the target has one). */
-  runCanary: boolean;
+  /** The canaries to call in this session (the due ones), in order. */
+  canaries: CanaryConfig[];
   trace: ProbeTrace;
 }
 
@@ -69,6 +70,8 @@ export interface Attempt {
   certExpirySeconds?: number;
   server?: ServerIdentity;
   tools?: ToolSummary[];
+  /** The canaries called, in order. */
+  canaries?: CanaryResult[];
 }
 
 type Step = 'setup' | 'handshake' | 'tools_list' | 'tool_call';
@@ -123,7 +126,7 @@ class SessionRun {
     const server = await this.handshake(client.connectOptions);
     const tools = await this.listTools();
     this.check(server, tools);
-    if (this.plan.target.canary && this.plan.runCanary) await this.canary(this.plan.target.canary);
+    for (const canary of this.plan.canaries) await this.canary(canary);
   }
 
   private open(): ReturnType<typeof createClient> {
@@ -216,33 +219,47 @@ class SessionRun {
     if (failed) throw new McpwatchError('assertion', `expect.${failed.name}: ${failed.message}`);
   }
 
-  private async canary(canary: NonNullable<TargetConfig['canary']>): Promise<void> {
+  /**
+   * One canary call: timed, checked, recorded as a CanaryResult. A failure of a `required`
+   * canary fails the attempt (as before); another canary's failure is its own signal and the
+   * script goes on, unless the deadline ended the session.
+   */
+  private async canary(canary: CanaryConfig): Promise<void> {
     const conn = this.conn as McpConnection;
     this.step = 'tool_call';
     this.currentOp = this.plan.trace.startOperation('tools/call');
     const t = performance.now();
-    const record = (errorType: string | undefined) => {
-      this.attempt.phases.tool_call = (performance.now() - t) / 1000;
-      this.finishOp({
-        method: 'tools/call',
-        toolName: canary.tool,
-        durationSeconds: this.attempt.phases.tool_call,
-        errorType,
-      });
+    const record = (errorType: string | undefined): number => {
+      const seconds = (performance.now() - t) / 1000;
+      this.attempt.phases.tool_call = (this.attempt.phases.tool_call ?? 0) + seconds;
+      this.finishOp({ method: 'tools/call', toolName: canary.tool, durationSeconds: seconds, errorType });
+      return seconds;
     };
+    const results = (this.attempt.canaries ??= []);
     let result: CallToolResult;
     try {
       result = await this.race(callTool(conn.client, canary.tool, canary.arguments, this.reqOpts));
     } catch (err) {
-      record(jsonRpcCode(err) ?? 'error');
-      throw err;
+      const durationSeconds = record(jsonRpcCode(err) ?? 'error');
+      if (canary.required || this.plan.signal.aborted) throw err;
+      const reason = this.classify(err);
+      results.push({ tool: canary.tool, success: false, reason, message: (err as Error).message, durationSeconds });
+      this.plan.say(`tools/call ${canary.tool}: ${reason}`);
+      return;
     }
-    record(result.isError ? 'tool_error' : undefined);
+    const durationSeconds = record(result.isError ? 'tool_error' : undefined);
     const checks = checkCanary(canary, result);
     this.attempt.checks.push(...checks);
     this.plan.say(`tools/call ${canary.tool}: ${result.isError ? 'isError' : 'ok'}`);
     const failed = checks.find((c) => !c.ok);
-    if (failed) throw new McpwatchError('assertion', `canary.${failed.name}: ${failed.message}`);
+    results.push({
+      tool: canary.tool,
+      success: !failed,
+      durationSeconds,
+      ...(failed && { reason: 'assertion' as const, message: `canary.${failed.name}: ${failed.message}` }),
+    });
+    if (failed && canary.required)
+      throw new McpwatchError('assertion', `canary.${failed.name}: ${failed.message}`);
   }
 
   private finishOp(record: OperationRecord): void {
@@ -264,12 +281,11 @@ class SessionRun {
     this.attempt.operations.push(record);
   }
 
-  /** Classifies the failure, names it, and records the operation it cut short. */
-  async failed(err: unknown): Promise<void> {
-    const { signal, kind, say } = this.plan;
+  /** The failure reason of `err` in the current step, from what the wire saw. */
+  private classify(err: unknown): FailureReason {
+    const { signal, kind } = this.plan;
     const obs = this.opened?.wire?.observations;
-    const attempt = this.attempt;
-    attempt.reason = classifyError({
+    return classifyError({
       error: err,
       timedOut: signal.aborted && hasCode(signal.reason, 'deadline'),
       phase: this.step,
@@ -278,8 +294,16 @@ class SessionRun {
       tooLarge: obs?.tooLarge ?? false,
       connectError: obs?.connectError ? { code: obs.connectError.code, phase: obs.connectErrorPhase } : undefined,
       sawMalformedMessages: this.noise > 0,
-      hadSession: attempt.server !== undefined,
+      hadSession: this.attempt.server !== undefined,
     });
+  }
+
+  /** Classifies the failure, names it, and records the operation it cut short. */
+  async failed(err: unknown): Promise<void> {
+    const { say } = this.plan;
+    const obs = this.opened?.wire?.observations;
+    const attempt = this.attempt;
+    attempt.reason = this.classify(err);
     attempt.message = describeFailure(err, this.step, obs?.lastStatus ?? 0, this.opened?.stderr() ?? '');
     if (this.noise > 0) attempt.message += ` [${this.noise} unparsable or unexpected messages from the server]`;
     const ce = obs?.connectError;
@@ -295,6 +319,17 @@ class SessionRun {
         });
       }
     }
+    // A required canary that failed is recorded as its tool's result too.
+    const canary = this.step === 'tool_call' ? this.plan.canaries[attempt.canaries?.length ?? 0] : undefined;
+    const last = attempt.operations.at(-1);
+    if (canary && last?.toolName === canary.tool)
+      (attempt.canaries ??= []).push({
+        tool: canary.tool,
+        success: false,
+        reason: attempt.reason,
+        message: attempt.message,
+        durationSeconds: last.durationSeconds,
+      });
     say(`${this.step} failed: ${attempt.reason}`);
     if (attempt.reason === 'auth' && this.plan.target.expect?.authChallenge) await this.authChallenge();
   }

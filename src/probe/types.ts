@@ -106,6 +106,8 @@ export interface ProbeResult {
   toolListHash?: string;
   operations: OperationRecord[];
   checks: CheckResult[];
+  /** Each canary that ran in this probe, in config order (per-tool series, status page). */
+  canaries?: CanaryResult[];
   /** Set when the tool list differs from the previous successful probe's (from ProbeMemory). */
   toolListChange?: ToolListDiff;
   /** Timestamped lines describing the probe step by step, for `/probe?debug=true` and `probe` CLI. */
@@ -125,8 +127,8 @@ export interface ProbeMemory {
   protocolVersion?: string;
   /** The OAuth 2 access token of this target, cached until it expires (probe/oauth.ts). */
   oauth2Token?: { key: string; accessToken: string; expiresAtMs?: number };
-  /** When the canary tool call last ran (unix ms), for `canary.interval`. */
-  lastCanaryAtMs?: number;
+  /** When each canary's tool call last ran (unix ms, by tool), for its `interval`. */
+  canaryRunAtMs?: Record<string, number>;
   /** The tool list of the last successful probe, to report drift (`toolListChange`). */
   lastToolList?: { hash: string; tools: ToolSummary[] };
 }
@@ -157,4 +159,15 @@ export interface FanoutResult {
   p99Seconds?: number;
   /** p99 / baseline (absent without both). */
   slowdownRatio?: number;
+}
+
+/** One canary tool call of a probe. */
+export interface CanaryResult {
+  tool: string;
+  success: boolean;
+  /** Why it failed: `assertion` (isError, text), or the call's own failure (timeout, protocol_error, ...). */
+  reason?: FailureReason;
+  /** Human-readable, free of secrets once the probe redacts it. */
+  message?: string;
+  durationSeconds: number;
 }

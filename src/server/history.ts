@@ -1,7 +1,7 @@
 /**
  * Recent probe results per target, bounded: the status page and `/api/v1/targets` read it.
  */
-import type { ProbeResult, ToolListDiff } from '../probe/types.js';
+import type { CanaryResult, ProbeResult, ToolListDiff } from '../probe/types.js';
 
 export interface HistoryEntry {
   startedAtMs: number;
@@ -17,6 +17,8 @@ export interface HistoryEntry {
 export class History {
   private readonly rings = new Map<string, HistoryEntry[]>();
   private readonly last = new Map<string, ProbeResult>();
+  /** Each canary's last call per target (canaries with their own interval skip probes). */
+  private readonly canaries = new Map<string, Map<string, CanaryResult & { atMs: number }>>();
 
   constructor(readonly capacity = 60) {}
 
@@ -35,6 +37,17 @@ export class History {
     this.rings.set(r.target, ring);
     // The last full result (its tools array is the one the scheduler already holds, not a copy).
     this.last.set(r.target, r);
+    if (r.canaries?.length) {
+      const byTool = this.canaries.get(r.target) ?? new Map<string, CanaryResult & { atMs: number }>();
+      for (const c of r.canaries) byTool.set(c.tool, { ...c, atMs: r.startedAtMs });
+      this.canaries.set(r.target, byTool);
+    }
+  }
+
+  /** The last call of each canary of `target` that has run, among `tools` (the configured ones), in that order. */
+  lastCanaries(target: string, tools: readonly string[]): Array<CanaryResult & { atMs: number }> {
+    const byTool = this.canaries.get(target);
+    return byTool ? tools.flatMap((t) => byTool.get(t) ?? []) : [];
   }
 
   entries(target: string): readonly HistoryEntry[] {
@@ -49,5 +62,6 @@ export class History {
   retain(names: ReadonlySet<string>): void {
     for (const k of [...this.rings.keys()]) if (!names.has(k)) this.rings.delete(k);
     for (const k of [...this.last.keys()]) if (!names.has(k)) this.last.delete(k);
+    for (const k of [...this.canaries.keys()]) if (!names.has(k)) this.canaries.delete(k);
   }
 }

@@ -38,6 +38,8 @@ export interface TargetStatus {
   /** `expect` and canary checks of the last probe. */
   checks?: Array<{ name: string; ok: boolean; message: string }>;
   server?: { name: string; version: string; protocolVersion: string; transport: string };
+  /** Each configured canary's last call, in config order (tools that have not run yet are absent). */
+  canaries?: Array<{ tool: string; ok: boolean; reason?: string; durationSeconds: number; at: string }>;
   tools?: number;
   toolListHash?: string;
   /** Oldest first, at most the history capacity (60 by default). */
@@ -72,6 +74,18 @@ export function targetsJson(config: Config, history: History): { targets: Target
         durationSeconds: last?.durationSeconds,
         phases: last?.phases as Record<string, number> | undefined,
         checks: last?.checks.map((c) => ({ name: c.name, ok: c.ok, message: c.message })),
+        canaries: history
+          .lastCanaries(
+            t.name,
+            t.canaries.map((c) => c.tool),
+          )
+          .map((c) => ({
+            tool: c.tool,
+            ok: c.success,
+            reason: c.reason,
+            durationSeconds: c.durationSeconds,
+            at: new Date(c.atMs).toISOString(),
+          })),
         server: last?.server && {
           name: last.server.name,
           version: last.server.version,
@@ -247,7 +261,7 @@ function renderCard(t: TargetStatus, nowMs: number): string {
     .join('');
   return `<section class="card ${t.state}" data-target="${escapeHtml(t.name)}" data-state="${t.state}">
 <header><span class="badge ${t.state}">${t.state.toUpperCase()}</span><h2>${escapeHtml(t.name)}</h2><span class="ep mut">${escapeHtml(t.endpoint)}</span></header>
-${reason}${checks}
+${reason}${checks}${canaryRows(t.canaries)}
 <div class="grid">
 <div class="col">
 <div class="kv"><span>Server</span>${server}</div>
@@ -290,6 +304,7 @@ a{color:#1c64c8;text-decoration:none}a:hover{text-decoration:underline}
 .badge.up{background:var(--upbg);color:var(--up)}.badge.down{background:var(--downbg);color:var(--down)}.badge.pending{background:var(--pendbg);color:var(--pend)}
 .reason{margin:10px 0 0;padding:8px 10px;background:var(--downbg);border-radius:6px;color:#862020;overflow-wrap:anywhere}
 .checks{margin:6px 0 0;padding-left:18px;color:#862020}
+.tools{margin:6px 0 0;border-collapse:collapse;font-size:13px}.tools caption{text-align:left;color:#666}.tools td{padding:1px 8px 1px 0}.tools tr.bad{color:#862020}
 .grid{display:grid;grid-template-columns:minmax(0,1fr) 260px;gap:20px;margin-top:10px}
 .kv{margin:3px 0}.kv>span:first-child{display:inline-block;min-width:92px;color:var(--mut);font-size:12px;text-transform:uppercase;letter-spacing:.03em}
 .srv{font-weight:600;overflow-wrap:anywhere}
@@ -349,4 +364,16 @@ ${cards}
 <footer>mcpwatch ${escapeHtml(meta.version)} · rendered <time datetime="${escapeHtml(new Date(meta.nowMs).toISOString())}">${escapeHtml(new Date(meta.nowMs).toISOString().replace('T', ' ').slice(0, 19))} UTC</time> · refreshes every ${refresh}s</footer>
 </div></body></html>
 `;
+}
+
+/** One row per canary tool: its last call's verdict, reason and duration. */
+function canaryRows(canaries: TargetStatus['canaries']): string {
+  if (!canaries?.length) return '';
+  const rows = canaries
+    .map(
+      (c) =>
+        `<tr class="${c.ok ? 'ok' : 'bad'}" data-tool="${escapeHtml(c.tool)}"><td>${c.ok ? '✓' : '✗'}</td><td><code>${escapeHtml(c.tool)}</code></td><td>${c.ok ? 'ok' : escapeHtml(c.reason ?? 'failed')}</td><td>${formatMs(c.durationSeconds)}</td></tr>`,
+    )
+    .join('');
+  return `<table class="tools"><caption>Tool canaries</caption>${rows}</table>`;
 }

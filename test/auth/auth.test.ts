@@ -290,7 +290,7 @@ test('canary: canary.interval runs the call only on the probes that fall due', a
     (await probe(target, { memory })).operations.filter((o) => o.method === 'tools/call').length;
   assert.equal(await calls(), 1, 'the first probe calls the tool');
   assert.equal(await calls(), 0, 'not due yet');
-  memory.lastCanaryAtMs = Date.now() - 59_500; // within half a probe interval of the canary interval
+  memory.canaryRunAtMs = { echo: Date.now() - 59_500 }; // within half a probe interval of the canary interval
   assert.equal(await calls(), 1, 'due again');
   const always = targetOf({
     name: 'canary',

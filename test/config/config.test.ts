@@ -172,6 +172,7 @@ test('defaults are applied, per-target values override them', () => {
     maxToolPages: 100,
     latencySloSeconds: 2,
     sessionMaxAgeSeconds: 3600,
+    canaries: [],
   });
   assert.equal(tuned?.transport, 'sse');
   assert.equal(tuned?.intervalMs, 60_000);
@@ -183,7 +184,7 @@ test('defaults are applied, per-target values override them', () => {
   // Blocks are the schema's output, camel-cased: keys the user left out are absent.
   assert.deepEqual(tuned?.authorization, { type: 'Bearer', credentialsFile: '/etc/token' });
   assert.deepEqual(tuned?.tls, { caFile: '/etc/ca.pem', insecureSkipVerify: false });
-  assert.deepEqual(tuned?.canary, { tool: 'echo', arguments: {}, expectSuccess: true });
+  assert.deepEqual(tuned?.canaries[0], { tool: 'echo', arguments: {}, expectSuccess: true, required: true });
   assert.equal(cron?.intervalMs, undefined);
   assert.equal(cron?.schedule, '*/15 * * * * *');
   assert.equal(local?.transport, 'stdio', 'a command without a transport means stdio');
@@ -271,4 +272,30 @@ test('fanout, session_max_age and tool_calls_max: defaults, bounds and cross-fie
   assert.deepEqual(paths(`${base}    fanout: { call: canary }\n`), ['targets[0].fanout.call']);
   assert.deepEqual(paths(`${base}    fanout: { interval: 10s }\n`), ['targets[0].fanout.interval']);
   assert.ok(paths(`${base}    tool_calls_max: 0\n`).includes('targets[0].tool_calls_max'));
+});
+
+test('canaries: canary first and required, list entries not, a tool twice names the field', () => {
+  const base = 'targets:\n  - name: t\n    url: http://127.0.0.1:1/mcp\n';
+  const ok = parseConfig(
+    `${base}    canary: { tool: echo }\n    canaries:\n      - { tool: add, arguments: { a: 1 } }\n      - { tool: slow, interval: 5m, required: true }\n`,
+    {},
+    'x',
+  );
+  assert.deepEqual(
+    ok.config?.targets[0]?.canaries.map((c) => [c.tool, c.required, c.intervalMs]),
+    [
+      ['echo', true, undefined],
+      ['add', false, undefined],
+      ['slow', true, 300_000],
+    ],
+  );
+  const dup = parseConfig(`${base}    canary: { tool: echo }\n    canaries: [{ tool: echo }]\n`, {}, 'x');
+  assert.deepEqual(
+    dup.issues.map((i) => `${i.path}: ${i.message}`),
+    ['targets[0].canaries[0].tool: tool "echo" already has a canary (canary)'],
+  );
+  const many = Array.from({ length: 21 }, (_, i) => `{ tool: t${i} }`).join(', ');
+  assert.ok(
+    parseConfig(`${base}    canaries: [${many}]\n`, {}, 'x').issues.some((i) => i.path === 'targets[0].canaries'),
+  );
 });

@@ -69,6 +69,9 @@ test(
 targets:
   - name: demo
     url: ${demo.url}
+    canaries:
+      - { tool: echo, arguments: { message: hi } }
+      - { tool: no-such-tool }
   - name: docs-search
     url: ${hostile.url}
   - name: billing
@@ -118,6 +121,14 @@ targets:
     assert.equal(byName.get('demo')?.state, 'up');
     assert.equal(byName.get('demo')?.server?.name, 'mcpwatch-demo');
     assert.equal(byName.get('demo')?.tools, 3);
+    assert.deepEqual(
+      byName.get('demo')?.canaries?.map((c) => [c.tool, c.ok]),
+      [
+        ['echo', true],
+        ['no-such-tool', false],
+      ],
+      'each canary of canaries: is a row of its own; the failing one leaves the target up',
+    );
     assert.equal(byName.get('docs-search')?.state, 'up');
     assert.equal(
       byName.get('docs-search')?.server?.name,
@@ -136,6 +147,8 @@ targets:
     const html = await (await fetch(`${base}/`)).text();
     assert.ok(!html.includes(HOSTILE), 'raw <script> name must not appear in the HTML');
     assert.ok(html.includes('&lt;script&gt;window.__pwned=1&lt;/script&gt;'));
+    assert.match(html, /<tr class="bad" data-tool="no-such-tool">/, 'the failing tool is a red row');
+    assert.match(html, /<tr class="ok" data-tool="echo">/);
 
     // The page, rendered.
     const browser: Browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
