@@ -201,7 +201,10 @@ export class Recorder {
     for (const result of ['success', 'failure']) m.probesTotal.inc({ target, result }, 0);
     for (const reason of FAILURE_REASONS) m.probeFailuresTotal.inc({ target, reason }, 0);
     m.probeConsecutiveFailures.set({ target }, this.memo.get(target)?.consecutiveFailures ?? 0);
-    this.addCanaries(target, t.canaries.map((c) => c.tool));
+    this.addCanaries(
+      target,
+      t.canaries.map((c) => c.tool),
+    );
     m.serverToolListChanges.inc({ target }, 0);
     m.serverLatencySlo.set({ target }, t.latencySloSeconds);
     if (t.sessionsExpectedMax !== undefined) m.serverSessionsExpectedMax.set({ target }, t.sessionsExpectedMax);

@@ -43,10 +43,7 @@ export function checkExpectations(
 }
 
 /** Evaluates a canary tool result. */
-export function checkCanary(
-  canary: CanaryConfig,
-  result: { isError?: boolean; content?: unknown[] },
-): CheckResult[] {
+export function checkCanary(canary: CanaryConfig, result: { isError?: boolean; content?: unknown[] }): CheckResult[] {
   const out: CheckResult[] = [];
   if (canary.expectSuccess) {
     out.push({

@@ -124,8 +124,7 @@ async function attempts(target: TargetConfig, ctx: AttemptsContext): Promise<voi
       (c) => ctx.options.canary ?? canaryDue(target, c, memory, result.startedAtMs),
     );
     const attempt = await runSession({ target, kind, headers, memory, signal, say: log.say, canaries, trace });
-    for (const c of attempt.canaries ?? [])
-      (memory.canaryRunAtMs ??= {})[c.tool] = result.startedAtMs;
+    for (const c of attempt.canaries ?? []) (memory.canaryRunAtMs ??= {})[c.tool] = result.startedAtMs;
     merge(result, attempt);
     if (!attempt.reason) {
       result.success = true;

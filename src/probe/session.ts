@@ -258,8 +258,7 @@ class SessionRun {
       durationSeconds,
       ...(failed && { reason: 'assertion' as const, message: `canary.${failed.name}: ${failed.message}` }),
     });
-    if (failed && canary.required)
-      throw new McpwatchError('assertion', `canary.${failed.name}: ${failed.message}`);
+    if (failed && canary.required) throw new McpwatchError('assertion', `canary.${failed.name}: ${failed.message}`);
   }
 
   private finishOp(record: OperationRecord): void {
