@@ -54,6 +54,8 @@ const CONNECT_CODES = new Set([
   'EACCES',
   'E2BIG',
 ]);
+/** undici's errors for a response it cannot parse as HTTP/1.1. */
+const HTTP_PARSE_ERRORS = new Set(['HTTPParserError', 'HeadersOverflowError', 'ResponseContentLengthMismatchError']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'REQUEST_TIMEOUT', 'ABORT_ERR']);
 
 function isTlsCode(code: string): boolean {
@@ -115,6 +117,15 @@ export function classifyError(input: ClassifyInput): FailureReason {
   for (const c of strCodes) {
     if (DNS_CODES.has(c)) return 'dns';
     if (isTlsCode(c)) return 'tls';
+  }
+  // An answer the HTTP layer cannot parse (broken status line, malformed or oversized headers):
+  // the server answered, but not in HTTP (test/hostile). The SDK may wrap it: names and messages.
+  if (
+    names.some((n) => HTTP_PARSE_ERRORS.has(n)) ||
+    strCodes.some((c) => c.startsWith('HPE_') || c === 'UND_ERR_HEADERS_OVERFLOW') ||
+    messages.some((m) => /does not match the HTTP\/1\.1 protocol|Headers Overflow/i.test(m))
+  ) {
+    return 'invalid_response';
   }
 
   if (
