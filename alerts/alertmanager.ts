@@ -35,6 +35,7 @@ export const SILENCED_BY_PROBE_FAILING = [
   'MCPToolCallsSaturated',
   'MCPServerErrorRateHigh',
   'MCPToolCanaryFailing',
+  'MCPBackendMissing',
 ] as const;
 
 /** The Alertmanager config object (serialise it as YAML). Never throws. */
@@ -68,6 +69,12 @@ export function buildAlertmanagerConfig(options: AlertmanagerOptions = {}) {
         // Over 120 % of the expected sessions makes the 90 % warning of the same target redundant.
         source_matchers: ['alertname="MCPSessionsOverrun"'],
         target_matchers: ['alertname="MCPSessionsNearMax"'],
+        equal: sameTarget,
+      },
+      {
+        // A missing backend fails its tools' canaries too: the backend is the one ticket.
+        source_matchers: ['alertname="MCPBackendMissing"'],
+        target_matchers: ['alertname="MCPToolCanaryFailing"'],
         equal: sameTarget,
       },
       {

@@ -37,6 +37,8 @@ export interface AlertsConfig {
   probeFailing: { consecutiveFailures: number; for: string };
   /** MCPToolCanaryFailing: one tool's canary failed this many times in a row. */
   toolCanary: { consecutiveFailures: number; for: string };
+  /** MCPBackendMissing: a tool group down (under its min, or its canary failing) this long. */
+  toolGroup: { for: string };
   watchDown: { for: string };
   probeLatency: {
     /** Fire above this multiple of the target's own baseline. */
@@ -104,6 +106,7 @@ const production: AlertsConfig = {
   evaluationInterval: undefined,
   probeFailing: { consecutiveFailures: 2, for: '0s' },
   toolCanary: { consecutiveFailures: 2, for: '0s' },
+  toolGroup: { for: '2m' },
   watchDown: { for: '5m' },
   probeLatency: {
     ratio: 3,
@@ -143,6 +146,7 @@ const fast: AlertsConfig = {
   profile: 'fast',
   evaluationInterval: '1s',
   probeFailing: { consecutiveFailures: 2, for: '0s' },
+  toolGroup: { for: '2s' },
   watchDown: { for: '5s' },
   probeLatency: {
     ratio: 3,

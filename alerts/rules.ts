@@ -213,6 +213,18 @@ function alertRules(c: AlertsConfig): AlertingRule[] {
       ),
     },
     {
+      alert: 'MCPBackendMissing',
+      expr: `mcp_probe_tool_group_up{${sel}} == 0`,
+      ...withFor(c.toolGroup.for),
+      labels: { severity: 'warning' },
+      annotations: annotations(
+        'MCPBackendMissing',
+        'Backend {{ $labels.group }} behind MCP gateway {{ $labels.target }} is missing.',
+        'Tool group {{ $labels.group }} of {{ $labels.target }} lists fewer tools than its minimum, or its canary fails, ' +
+          `while the gateway itself answers (mcp_probe_tool_group_up = {{ $value }} for ${c.toolGroup.for}).`,
+      ),
+    },
+    {
       alert: 'MCPToolCanaryFailing',
       expr: `mcp_probe_tool_consecutive_failures{${sel}} >= ${c.toolCanary.consecutiveFailures}`,
       ...withFor(c.toolCanary.for),

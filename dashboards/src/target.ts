@@ -152,6 +152,18 @@ export function targetDashboard(): DashboardJson {
       }),
     )
     .withPanel(
+      stateTimelinePanel({
+        title: 'Backends (tool groups)',
+        description:
+          'One row per tool group of a gateway (tool_groups): up when it lists at least its minimum of tools and its canary does not fail (mcp_probe_tool_group_up). A red row while the gateway is green is MCPBackendMissing.',
+        unit: 'none',
+        queries: [{ expr: `max by (group) (mcp_probe_tool_group_up{${SEL}})`, legend: '{{group}}' }],
+        width: 12,
+        height: 8,
+        mappings: boolMapping('UP', 'MISSING'),
+      }),
+    )
+    .withPanel(
       timeseriesPanel({
         title: 'Tool canary duration',
         description: 'How long the last canary call of each tool took (mcp_probe_tool_duration_seconds).',

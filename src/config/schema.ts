@@ -101,6 +101,27 @@ export const CanarySchema = z.strictObject({
 /** Most canaries one target may list (they become `gen_ai_tool_name` values). */
 export const MAX_CANARIES = 20;
 
+/** Most tool groups one target may have (they become `group` values). */
+export const MAX_TOOL_GROUPS = 50;
+
+/** A glob over tool names: `*` any run of characters, `?` one character; e.g. `github_*`, `jira__*`. */
+const ToolGlob = z.string().min(1).max(200);
+
+/**
+ * One backend behind a gateway, recognised by its tools' names: the glob alone, or with the
+ * fewest tools it must list and a canary of its own.
+ */
+export const ToolGroupSchema = z.union([
+  ToolGlob,
+  z.strictObject({
+    match: ToolGlob,
+    /** The group is missing below this many listed tools. */
+    min: z.number().int().min(1).default(1),
+    /** A call that must succeed for the group to count as up (not required: it never fails the probe). */
+    canary: CanarySchema.optional(),
+  }),
+]);
+
 /** What one session of a fan-out round calls. */
 export const FANOUT_CALLS = ['tools/list', 'canary'] as const;
 
@@ -207,6 +228,14 @@ export const TargetSchema = z.strictObject({
   tls: TlsSchema.optional(),
   expect: ExpectSchema.optional(),
   canary: CanarySchema.optional(),
+  /** Backends behind a gateway, by tool-name glob: each counted and checked on its own. */
+  tool_groups: z
+    .record(
+      z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, 'must be a group name of letters, digits, "_", "." or "-"'),
+      ToolGroupSchema,
+    )
+    .refine((g) => Object.keys(g).length <= MAX_TOOL_GROUPS, `at most ${MAX_TOOL_GROUPS} groups`)
+    .optional(),
   /** Several canaries, each run in the probe's session after tools/list, each its own signal. */
   canaries: z.array(CanarySchema).max(MAX_CANARIES).optional(),
   /** Largest response body read, in bytes; beyond it the probe fails with `response_too_large`. */
@@ -285,8 +314,10 @@ export interface TargetConfig {
   oauth2?: Camel<z.output<typeof OAuth2Schema>>;
   tls?: Camel<z.output<typeof TlsSchema>>;
   expect?: Camel<z.output<typeof ExpectSchema>>;
-  /** `canary` (first, when set) then `canaries`: each a tool call in the probe's session. */
+  /** `canary` (first, when set), `canaries`, then the tool groups' canaries: each a tool call in the probe's session. */
   canaries: CanaryConfig[];
+  /** `tool_groups`, in config order. */
+  toolGroups: ToolGroupConfig[];
   maxResponseBytes: number;
   maxToolPages: number;
   sessionsExpectedMax?: number;
@@ -302,6 +333,14 @@ export type CanaryConfig = Omit<Camel<z.output<typeof CanarySchema>>, 'interval'
   intervalMs?: number;
   required: boolean;
 };
+
+/** One resolved tool group. `canaryTool` names its canary among the target's canaries. */
+export interface ToolGroupConfig {
+  name: string;
+  match: string;
+  min: number;
+  canaryTool?: string;
+}
 
 /** The resolved `internal` block of a target. */
 export interface InternalConfig {
@@ -430,6 +469,11 @@ function resolveTarget(t: TargetFile, d: Defaults, issue: IssueAt): TargetConfig
     expect: t.expect && camel(t.expect),
     oauth2: t.oauth2 && camel(t.oauth2),
     canaries: resolveCanaries(t, issue),
+    toolGroups: Object.entries(t.tool_groups ?? {}).map(([name, g]) =>
+      typeof g === 'string'
+        ? { name, match: g, min: 1 }
+        : { name, match: g.match, min: g.min, canaryTool: g.canary?.tool },
+    ),
     maxResponseBytes: t.max_response_bytes ?? d.max_response_bytes,
     maxToolPages: t.max_tool_pages ?? d.max_tool_pages,
     sessionsExpectedMax: t.sessions_expected_max,
@@ -475,6 +519,9 @@ function resolveCanaries(t: TargetFile, issue: IssueAt): CanaryConfig[] {
   const listed: Array<[string, z.output<typeof CanarySchema>, boolean]> = [];
   if (t.canary) listed.push(['canary', t.canary, true]);
   (t.canaries ?? []).forEach((c, i) => listed.push([`canaries[${i}]`, c, false]));
+  for (const [name, g] of Object.entries(t.tool_groups ?? {}))
+    if (typeof g !== 'string' && g.canary)
+      listed.push([`tool_groups.${name}.canary`, { ...g.canary, required: false }, false]);
   const seen = new Map<string, string>();
   return listed.map(([path, c, requiredByDefault]) => {
     const first = seen.get(c.tool);

@@ -98,6 +98,24 @@ export const METRICS = {
     help: 'Failed canary calls of the tool, by reason.',
     labels: ['target', 'gen_ai_tool_name', 'reason'],
   }),
+  serverToolGroupTools: def({
+    name: 'mcp_server_tool_group_tools',
+    type: 'gauge',
+    help: 'Tools of the last successful tools/list whose names match the group (tool_groups).',
+    labels: ['target', 'group'],
+  }),
+  serverToolGroupMin: def({
+    name: 'mcp_server_tool_group_min',
+    type: 'gauge',
+    help: 'Fewest tools the group must list, from config tool_groups (1 by default).',
+    labels: ['target', 'group'],
+  }),
+  probeToolGroupUp: def({
+    name: 'mcp_probe_tool_group_up',
+    type: 'gauge',
+    help: 'Whether the group lists at least its minimum of tools and its canary (if any) last succeeded (1) or not (0).',
+    labels: ['target', 'group'],
+  }),
   probeLastSuccess: def({
     name: 'mcp_probe_last_success_timestamp_seconds',
     type: 'gauge',

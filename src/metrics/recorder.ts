@@ -7,7 +7,8 @@ import type { Registry } from 'prom-client';
 import { SeriesCounter, SeriesGauge, SeriesHistogram } from './series.js';
 import { METRICS, PROXY_UNOBSERVED_REASONS, type MetricDef, type ProxyUnobservedReason } from './names.js';
 import { FAILURE_REASONS, PHASES, type FanoutResult, type ProbeResult } from '../probe/types.js';
-import type { TargetConfig } from '../config/schema.js';
+import type { TargetConfig, ToolGroupConfig } from '../config/schema.js';
+import { globRegExp } from '../config/glob.js';
 import { safeLabel } from '../net/labels.js';
 import type { HistogramSeries, ScrapeResult } from '../scrape/types.js';
 
@@ -56,6 +57,8 @@ interface TargetMemo {
   toolNames?: Set<string>;
   /** Configured canary tools, and each one's failures in a row. */
   canaries?: Map<string, number>;
+  /** Configured tool groups, their name patterns compiled. */
+  groups?: Array<ToolGroupConfig & { pattern: RegExp }>;
 }
 
 /** Most tool names a target's `gen_ai_tool_name` label takes; the rest are `_other`. */
@@ -205,6 +208,7 @@ export class Recorder {
       target,
       t.canaries.map((c) => c.tool),
     );
+    this.addGroups(target, t.toolGroups);
     m.serverToolListChanges.inc({ target }, 0);
     m.serverLatencySlo.set({ target }, t.latencySloSeconds);
     if (t.sessionsExpectedMax !== undefined) m.serverSessionsExpectedMax.set({ target }, t.sessionsExpectedMax);
@@ -245,6 +249,37 @@ export class Recorder {
       for (const reason of FAILURE_REASONS) m.probeToolFailuresTotal.inc({ ...labels, reason }, 0);
     }
     memo.canaries = next;
+  }
+
+  /** The min gauge of each configured group; the series of groups no longer configured go. */
+  private addGroups(target: string, groups: ToolGroupConfig[]): void {
+    const m = this.metrics;
+    const memo = this.memo.get(target) as TargetMemo;
+    const names = new Set(groups.map((g) => g.name));
+    for (const old of memo.groups ?? []) {
+      if (names.has(old.name)) continue;
+      for (const g of [m.serverToolGroupTools, m.serverToolGroupMin, m.probeToolGroupUp])
+        g.remove({ target, group: old.name });
+    }
+    memo.groups = groups.map((g) => ({ ...g, pattern: globRegExp(g.match) }));
+    for (const g of groups) m.serverToolGroupMin.set({ target, group: g.name }, g.min);
+  }
+
+  /**
+   * Each group after a successful listing: its tools counted, and up when it lists its minimum
+   * and its canary (if any) did not fail last. A failed probe keeps the last values: the
+   * target's own alert covers a server that does not answer.
+   */
+  private recordGroups(r: ProbeResult, memo: TargetMemo): void {
+    if (!r.success || !r.tools || !memo.groups?.length) return;
+    const m = this.metrics;
+    for (const g of memo.groups) {
+      const count = r.tools.filter((t) => g.pattern.test(t.name)).length;
+      const canaryFailing = g.canaryTool !== undefined && (memo.canaries?.get(g.canaryTool) ?? 0) > 0;
+      const labels = { target: r.target, group: g.name };
+      m.serverToolGroupTools.set(labels, count);
+      m.probeToolGroupUp.set(labels, count >= g.min && !canaryFailing ? 1 : 0);
+    }
   }
 
   /** The canaries of one probe, for the tools still configured. */
@@ -297,6 +332,7 @@ export class Recorder {
     if (r.success) m.probeLastSuccess.set({ target }, Math.floor((r.startedAtMs + r.durationSeconds * 1000) / 1000));
     m.probeHttpStatus.set({ target }, r.httpStatus);
     this.recordCanaries(r, memo);
+    this.recordGroups(r, memo);
     if (r.tlsCertExpirySeconds !== undefined) m.probeTlsExpiry.set({ target }, Math.floor(r.tlsCertExpirySeconds));
 
     const protocolVersion = safeLabel(r.server?.protocolVersion);

@@ -173,6 +173,7 @@ test('defaults are applied, per-target values override them', () => {
     latencySloSeconds: 2,
     sessionMaxAgeSeconds: 3600,
     canaries: [],
+    toolGroups: [],
   });
   assert.equal(tuned?.transport, 'sse');
   assert.equal(tuned?.intervalMs, 60_000);

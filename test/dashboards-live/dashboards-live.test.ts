@@ -204,6 +204,8 @@ targets:
   - name: demo
     url: ${demo.url}
     sessions_expected_max: 8
+    tool_groups:
+      echoes: echo*
     internal:
       metrics_url: ${demoMetrics.url}
   - name: billing
