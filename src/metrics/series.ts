@@ -119,13 +119,33 @@ export interface ValueSeries {
   exemplar?: Exemplar | null;
 }
 
-export class SeriesGauge extends SeriesMetric<ValueSeries> {
-  readonly type = 'gauge';
-
+/** What a gauge and a counter share: one value per series, adding to it, reset and get. */
+abstract class ValueMetric extends SeriesMetric<ValueSeries> {
   constructor(opts: Options) {
     super(opts);
     this.reset();
   }
+
+  /** Adds `v` to the series of `l` (created at `v`); `l` already checked. */
+  protected add(l: Labels, v: number): void {
+    const key = this.key(l);
+    const s = this.series.get(key);
+    if (s) s.value += v;
+    else this.series.set(key, { labels: l, value: v });
+  }
+
+  reset(): void {
+    this.series = new Map();
+    if (this.labelNames.length === 0) this.series.set('', { labels: {}, value: 0 });
+  }
+
+  async get(): Promise<MetricData> {
+    return this.data(this.entries().map((s) => ({ value: s.value, labels: s.labels })));
+  }
+}
+
+export class SeriesGauge extends ValueMetric {
+  readonly type = 'gauge';
 
   set(labels: Labels | number, value?: number): void {
     const [l, v] = isObject(labels) ? [labels, value] : [{}, labels];
@@ -144,49 +164,19 @@ export class SeriesGauge extends SeriesMetric<ValueSeries> {
     const [l, v] = isObject(labels) ? [labels, value ?? 1] : [{}, labels ?? 1];
     if (typeof v !== 'number') throw new TypeError(`Delta is not a valid number: ${inspect(v)}`);
     this.check(l);
-    const key = this.key(l);
-    const s = this.series.get(key);
-    if (s) s.value += v;
-    else this.series.set(key, { labels: l, value: v });
-  }
-
-  reset(): void {
-    this.series = new Map();
-    if (this.labelNames.length === 0) this.series.set('', { labels: {}, value: 0 });
-  }
-
-  async get(): Promise<MetricData> {
-    return this.data(this.entries().map((s) => ({ value: s.value, labels: s.labels })));
+    this.add(l, v);
   }
 }
 
-export class SeriesCounter extends SeriesMetric<ValueSeries> {
+export class SeriesCounter extends ValueMetric {
   readonly type = 'counter';
-
-  constructor(opts: Options) {
-    super(opts);
-    this.reset();
-  }
 
   inc(labels?: Labels | number, value?: number): void {
     const [l, raw] = isObject(labels) ? [labels, value] : [{}, labels];
     if (raw && !Number.isFinite(raw)) throw new TypeError(`Value is not a valid number: ${inspect(raw)}`);
     if ((raw ?? 0) < 0) throw new Error('It is not possible to decrease a counter');
-    const v = raw ?? 1;
     this.check(l);
-    const key = this.key(l);
-    const s = this.series.get(key);
-    if (s) s.value += v;
-    else this.series.set(key, { labels: l, value: v });
-  }
-
-  reset(): void {
-    this.series = new Map();
-    if (this.labelNames.length === 0) this.series.set('', { labels: {}, value: 0 });
-  }
-
-  async get(): Promise<MetricData> {
-    return this.data(this.entries().map((s) => ({ value: s.value, labels: s.labels })));
+    this.add(l, raw ?? 1);
   }
 }
 

@@ -81,18 +81,22 @@ export interface ToolListDiff {
 }
 
 /**
- * The outcome of one probe. A failure is data, never an exception: `success` false with a
- * `reason` from the closed set and a human `message` (already free of secrets).
+ * What every run against a target reports (a probe, a fan-out round). A failure is data, never
+ * an exception: `success` false with a `reason` from the closed set and a human `message`.
  */
-export interface ProbeResult {
+export interface RunOutcome {
   target: string;
   success: boolean;
   reason?: FailureReason;
   /** Human-readable cause; logs and debug output only, never a label. Contains no secrets. */
   message?: string;
-  /** Unix time in milliseconds when the probe started. */
+  /** Unix time in milliseconds when the run started. */
   startedAtMs: number;
   durationSeconds: number;
+}
+
+/** The outcome of one probe. */
+export interface ProbeResult extends RunOutcome {
   /** Seconds spent per phase; absent phases did not happen. */
   phases: Partial<Record<Phase, number>>;
   /** Last HTTP status seen; 0 for stdio or no answer. */
@@ -137,15 +141,8 @@ export interface ProbeMemory {
  * The outcome of one fan-out round (probe/fanout.ts): N sessions opened at once, each making the
  * same call, against one session alone just before. Latencies are of the call itself.
  */
-export interface FanoutResult {
-  target: string;
-  /** Every session, baseline included, completed its call. */
-  success: boolean;
-  reason?: FailureReason;
-  /** First failure, free of secrets; logs only. */
-  message?: string;
-  startedAtMs: number;
-  durationSeconds: number;
+export interface FanoutResult extends RunOutcome {
+  // `success`: every session, baseline included, completed its call; `message`: the first failure.
   /** What each session called. */
   call: 'tools/list' | 'canary';
   /** Sessions opened at once (the configured N). */
